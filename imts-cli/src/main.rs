@@ -1,0 +1,47 @@
+//! The `imts` command line: sign and verify `pg_sig`, encrypt and decrypt personal data.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod exit;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tools for Freedom Pay's IMTS partner Transfer API.
+///
+/// Secrets are read from the environment, never from flags: IMTS_AGENT_SECRET (pg_sig key),
+/// IMTS_PARTNER_KEY (AES-256 key: 64 hex characters, Base64 of 32 bytes, or 32 raw bytes).
+#[derive(Debug, Parser)]
+#[command(name = "imts", version, about, long_about = None, after_help = exit::EXIT_CODES_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute the pg_sig of a request's parameters (printed as the last line of stdout).
+    Sign(commands::sign::SignArgs),
+    /// Check a pg_sig against a request's parameters (exit 0 on match, 1 on mismatch).
+    Verify(commands::sign::VerifyArgs),
+    /// Encrypt stdin into an encrypted_data envelope with IMTS_PARTNER_KEY.
+    Encrypt(commands::crypt::CryptArgs),
+    /// Decrypt an encrypted_data envelope from stdin with IMTS_PARTNER_KEY.
+    Decrypt(commands::crypt::CryptArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sign(args) => commands::sign::sign(&args),
+        Command::Verify(args) => commands::sign::verify(&args),
+        Command::Encrypt(args) => commands::crypt::encrypt(&args),
+        Command::Decrypt(args) => commands::crypt::decrypt(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => err.report(),
+    }
+}

@@ -1,0 +1,295 @@
+//! Canonicalization of request parameters for `pg_sig` (`imts-api.md` section 4).
+//!
+//! Parameters are every field of a JSON body (or every query pair of a GET) except the top-level
+//! `pg_sig`. Null, `""`, `[]` and `{}` are dropped; nested objects and arrays are flattened to
+//! dotted keys (`parent.child`, `parent.0`); keys are sorted byte-wise; strings are signed as they
+//! are, numbers exactly as written in the JSON text (never through a float), booleans as `1`/`0`.
+
+use std::fmt;
+
+use imts_crypto::{PgSig, Signer, SECRET_MASK};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The name of the signature field, which is never itself signed.
+pub const SIGNATURE_FIELD: &str = "pg_sig";
+/// The name of the optional salt field (signed like any other field).
+pub const SALT_FIELD: &str = "pg_salt";
+/// How deep nested objects and arrays may go before the body is refused.
+pub const MAX_DEPTH: usize = 32;
+
+/// Why a body could not be canonicalized.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CanonicalError {
+    /// The body is not a JSON object.
+    #[error("request body is not a JSON object: {0}")]
+    NotAnObject(String),
+    /// The JSON is malformed.
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// Two fields flatten to the same key (a repeated key, or `a.b` next to `{"a":{"b":..}}`).
+    #[error("field `{0}` appears twice")]
+    DuplicateKey(String),
+    /// Nesting deeper than [`MAX_DEPTH`].
+    #[error("request body nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// The signature did not match. Shows the message that was expected, with the secret masked,
+/// because that is what a partner needs to find the mismatch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pg_sig does not match; expected the HMAC-SHA256 of: {masked_message}")]
+pub struct SignatureMismatch {
+    /// The canonical message, `v1;v2;...;***`, with `***` in place of the agent secret.
+    pub masked_message: String,
+}
+
+/// Sorted `(key, value)` pairs ready to be signed.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct CanonicalParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl fmt::Debug for CanonicalParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CanonicalParams")
+            .field(
+                "keys",
+                &self.pairs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CanonicalParams {
+    /// Canonicalizes a JSON object given as its exact text.
+    ///
+    /// # Errors
+    /// [`CanonicalError`] when the text is not a JSON object, is malformed, repeats a key or nests
+    /// too deep.
+    pub fn from_json(body: &[u8]) -> Result<Self, CanonicalError> {
+        let trimmed = body.trim_ascii();
+        if trimmed.is_empty() {
+            return Ok(Self::default());
+        }
+        if trimmed.first() != Some(&b'{') {
+            return Err(CanonicalError::NotAnObject(describe_start(trimmed)));
+        }
+        let raw: &RawValue = serde_json::from_slice(trimmed)
+            .map_err(|e| CanonicalError::InvalidJson(e.to_string()))?;
+        let mut pairs = Vec::new();
+        flatten(raw, None, 0, &mut pairs)?;
+        Self::from_unsorted(pairs)
+    }
+
+    /// Canonicalizes string pairs (a GET query); empty values are dropped, `pg_sig` excluded.
+    ///
+    /// # Errors
+    /// [`CanonicalError::DuplicateKey`] when a key repeats.
+    pub fn from_pairs<K, V, I>(pairs: I) -> Result<Self, CanonicalError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let pairs = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(k, v)| !v.is_empty() && k != SIGNATURE_FIELD)
+            .collect();
+        Self::from_unsorted(pairs)
+    }
+
+    /// Canonicalizes a URL query string (`a=1&b=x%20y`), percent-decoding keys and values.
+    ///
+    /// # Errors
+    /// [`CanonicalError::DuplicateKey`] when a key repeats.
+    pub fn from_query(query: &str) -> Result<Self, CanonicalError> {
+        Self::from_pairs(form_urlencoded::parse(query.as_bytes()).into_owned())
+    }
+
+    fn from_unsorted(mut pairs: Vec<(String, String)>) -> Result<Self, CanonicalError> {
+        pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(CanonicalError::DuplicateKey(w[0].0.clone()));
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The sorted pairs.
+    #[must_use]
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The values in signing order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.pairs.iter().map(|(_, v)| v.as_str())
+    }
+
+    /// Signs the values.
+    #[must_use]
+    pub fn sign(&self, signer: &Signer) -> PgSig {
+        signer.sign(self.values())
+    }
+
+    /// Verifies `signature` in constant time.
+    ///
+    /// # Errors
+    /// [`SignatureMismatch`] with the expected message (secret masked).
+    pub fn verify(&self, signer: &Signer, signature: &str) -> Result<(), SignatureMismatch> {
+        if signer.verify(self.values(), signature) {
+            Ok(())
+        } else {
+            Err(SignatureMismatch {
+                masked_message: self.masked_message(),
+            })
+        }
+    }
+
+    /// The signed message with [`SECRET_MASK`] in place of the secret: `v1;v2;***`.
+    #[must_use]
+    pub fn masked_message(&self) -> String {
+        let mut out = String::new();
+        for value in self.values() {
+            out.push_str(value);
+            out.push(';');
+        }
+        out.push_str(SECRET_MASK);
+        out
+    }
+}
+
+fn describe_start(text: &[u8]) -> String {
+    match text.first() {
+        Some(b'[') => "an array".into(),
+        Some(b'"') => "a string".into(),
+        Some(b't' | b'f') => "a boolean".into(),
+        Some(b'n') => "null".into(),
+        _ => "a number or invalid text".into(),
+    }
+}
+
+fn join_key(prefix: Option<&str>, key: &str) -> String {
+    match prefix {
+        Some(p) => format!("{p}.{key}"),
+        None => key.to_owned(),
+    }
+}
+
+fn flatten(
+    raw: &RawValue,
+    prefix: Option<&str>,
+    depth: usize,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), CanonicalError> {
+    if depth > MAX_DEPTH {
+        return Err(CanonicalError::TooDeep);
+    }
+    let text = raw.get();
+    let invalid = |e: serde_json::Error| CanonicalError::InvalidJson(e.to_string());
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let entries = serde_json::from_str::<Entries<'_>>(text).map_err(invalid)?;
+            for (key, value) in entries.0 {
+                if prefix.is_none() && key == SIGNATURE_FIELD {
+                    continue;
+                }
+                flatten(value, Some(&join_key(prefix, &key)), depth + 1, out)?;
+            }
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(invalid)?;
+            for (index, value) in items.into_iter().enumerate() {
+                flatten(
+                    value,
+                    Some(&join_key(prefix, &index.to_string())),
+                    depth + 1,
+                    out,
+                )?;
+            }
+        }
+        Some(b'"') => {
+            let value: String = serde_json::from_str(text).map_err(invalid)?;
+            if !value.is_empty() {
+                out.push((prefix.unwrap_or_default().to_owned(), value));
+            }
+        }
+        Some(b't') => out.push((prefix.unwrap_or_default().to_owned(), "1".into())),
+        Some(b'f') => out.push((prefix.unwrap_or_default().to_owned(), "0".into())),
+        Some(b'n') => {}
+        // A number: its exact written digits.
+        _ => out.push((prefix.unwrap_or_default().to_owned(), text.to_owned())),
+    }
+    Ok(())
+}
+
+/// An object's entries in document order, with their raw values, refusing repeated keys.
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(String, &'de RawValue)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format_args!(
+                            "field `{key}` appears twice"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    entries.push((key, value));
+                }
+                Ok(Entries(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+                Err(de::Error::custom("expected an object"))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_and_non_objects_are_refused() {
+        assert!(matches!(
+            CanonicalParams::from_json(br#"{"a":1,"a":2}"#),
+            Err(CanonicalError::InvalidJson(m)) if m.contains("appears twice")
+        ));
+        assert_eq!(
+            CanonicalParams::from_json(br#"{"a.b":1,"a":{"b":2}}"#),
+            Err(CanonicalError::DuplicateKey("a.b".into()))
+        );
+        assert!(matches!(
+            CanonicalParams::from_json(b"[1,2]"),
+            Err(CanonicalError::NotAnObject(_))
+        ));
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(
+            CanonicalParams::from_json(deep.as_bytes()),
+            Err(CanonicalError::TooDeep)
+        );
+    }
+
+    #[test]
+    fn query_pairs_are_decoded_and_pg_sig_is_left_out() {
+        let params =
+            CanonicalParams::from_query("order_id=ORD%201&pg_sig=abc&transfer_id=").unwrap();
+        assert_eq!(
+            params.pairs(),
+            &[("order_id".to_owned(), "ORD 1".to_owned())]
+        );
+        assert_eq!(params.masked_message(), "ORD 1;***");
+    }
+}

@@ -1,0 +1,54 @@
+//! Property tests: the envelope round-trips, signatures agree with verification and with order.
+
+use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
+use proptest::prelude::*;
+
+fn key(bytes: [u8; 32]) -> PartnerKey {
+    PartnerKey::from_bytes(&bytes).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn envelope_round_trips_any_plaintext(
+        key_bytes in any::<[u8; 32]>(),
+        plaintext in proptest::collection::vec(any::<u8>(), 0..=65_536),
+        mac in any::<bool>(),
+    ) {
+        let packing = if mac { Packing::JsonMac } else { Packing::IvCiphertext };
+        let key = key(key_bytes);
+        let sealed = key.encrypt(&plaintext, packing);
+        let opened = key.decrypt(&sealed, packing).unwrap();
+        prop_assert_eq!(opened.as_bytes(), &plaintext[..]);
+    }
+
+    #[test]
+    fn decrypting_garbage_never_panics(key_bytes in any::<[u8; 32]>(), text in ".{0,200}") {
+        let key = key(key_bytes);
+        let _ = key.decrypt(&text, Packing::IvCiphertext);
+        let _ = key.decrypt(&text, Packing::JsonMac);
+    }
+}
+
+proptest! {
+    #[test]
+    fn sign_and_verify_agree(secret in "[ -~]{1,40}", values in proptest::collection::vec(".{0,30}", 0..12)) {
+        let signer = Signer::new(AgentSecret::new(secret).unwrap());
+        let sig = signer.sign(&values);
+        prop_assert!(signer.verify(&values, sig.as_str()));
+    }
+
+    #[test]
+    fn changing_any_value_changes_the_signature(
+        values in proptest::collection::vec("[a-z0-9]{1,12}", 1..10),
+        index in any::<prop::sample::Index>(),
+        suffix in "[a-z0-9]{1,3}",
+    ) {
+        let signer = Signer::new(AgentSecret::new("k").unwrap());
+        let sig = signer.sign(&values);
+        let mut changed = values.clone();
+        changed[index.index(values.len())].push_str(&suffix);
+        prop_assert!(!signer.verify(&changed, sig.as_str()));
+    }
+}
