@@ -1,0 +1,102 @@
+//! Create person, Create business, Get person info, Get business info.
+
+use std::fmt;
+
+use crate::enums::AmlStatus;
+use crate::personal::{BusinessData, EncryptedData, PersonData};
+use crate::values::{ClientUuid, Country, Phone, Timestamp};
+use crate::wire_object;
+
+/// Create person, as a caller states it: the person in clear, sealed with the partner key when
+/// the request is built.
+#[derive(Clone)]
+pub struct CreatePerson {
+    /// The person (encrypted into `encrypted_data`).
+    pub person: PersonData,
+    /// Country of residence, sent in clear.
+    pub country: Country,
+    /// Phone, sent in clear.
+    pub phone: Phone,
+}
+
+impl fmt::Debug for CreatePerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePerson")
+            .field("person", &self.person)
+            .field("country", &self.country)
+            .field("phone", &self.phone)
+            .finish()
+    }
+}
+
+/// Create business, as a caller states it: the company in clear, sealed when the request is built.
+#[derive(Clone, Debug)]
+pub struct CreateBusiness {
+    /// The company (encrypted into `encrypted_data`).
+    pub business: BusinessData,
+    /// Country of registration, sent in clear.
+    pub country: Country,
+}
+
+wire_object! {
+    /// Create person on the wire.
+    pub struct CreatePersonRequest {
+        /// The person, encrypted.
+        pub encrypted_data: EncryptedData,
+        /// Country of residence.
+        pub country: Country,
+        /// Phone number.
+        pub phone: Phone,
+    }
+}
+
+wire_object! {
+    /// Create business on the wire.
+    pub struct CreateBusinessRequest {
+        /// The company, encrypted.
+        pub encrypted_data: EncryptedData,
+        /// Country of registration.
+        pub country: Country,
+    }
+}
+
+wire_object! {
+    /// The answer of Create person and Create business.
+    pub struct ClientCreated {
+        /// The new client's id, used as `client_uuid` of a transfer.
+        pub client_uuid: ClientUuid,
+        /// The AML screening result.
+        pub aml_status: AmlStatus,
+    }
+}
+
+wire_object! {
+    /// Get person info.
+    pub struct PersonInfoRequest {
+        /// The person's id.
+        pub client_uuid: ClientUuid,
+    }
+}
+
+wire_object! {
+    /// Get business info.
+    pub struct BusinessInfoRequest {
+        /// The company's id.
+        pub client_uuid: ClientUuid,
+    }
+}
+
+wire_object! {
+    /// The answer of Get person info and Get business info.
+    pub struct ClientInfo {
+        /// The client's id.
+        pub client_uuid: ClientUuid,
+        /// The AML screening result.
+        pub aml_status: AmlStatus,
+        /// The stored profile, encrypted for the partner: open it with `PersonData::open` or
+        /// `BusinessData::open`.
+        pub encrypted_data: EncryptedData,
+        /// When the client was registered.
+        pub created_at: Timestamp,
+    }
+}

@@ -1,0 +1,135 @@
+//! Retry policy: capped, fully jittered exponential backoff honouring `Retry-After`, within an
+//! attempt budget and a time budget. Randomness comes from a seeded generator, never a clock.
+
+use std::time::Duration;
+
+/// When and how often a call is repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Most HTTP requests one call may send (lookups included; token exchanges excluded).
+    pub max_attempts: u32,
+    /// The first backoff ceiling; each retry doubles it.
+    pub base_delay: Duration,
+    /// No single wait is longer than this, `Retry-After` included.
+    pub max_delay: Duration,
+    /// A call gives up when this much time has passed since it started.
+    pub total_budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+            total_budget: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0 for the first retry): `Retry-After` when the server
+    /// sent one, else a uniform draw in `[0, min(max_delay, base_delay * 2^retry)]`; never more
+    /// than `max_delay`.
+    #[must_use]
+    pub fn backoff(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        rng: &mut SplitMix64,
+    ) -> Duration {
+        if let Some(after) = retry_after {
+            return after.min(self.max_delay);
+        }
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(retry.min(31)).unwrap_or(u32::MAX))
+            .min(self.max_delay);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rng.below(nanos.saturating_add(1)))
+    }
+}
+
+/// A small, seeded, deterministic generator (SplitMix64) for jitter. Not for secrets.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator from a seed.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `[0, bound)` (0 when `bound` is 0).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        if bound == 0 {
+            return 0;
+        }
+        let wide = u128::from(self.next_u64()) * u128::from(bound);
+        u64::try_from(wide >> 64).unwrap_or(0)
+    }
+}
+
+/// Reads a `Retry-After` header given in seconds (the HTTP-date form is not honoured).
+#[must_use]
+pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn backoff_stays_within_the_ceiling(seed in any::<u64>(), retry in 0u32..40) {
+            let policy = RetryPolicy::default();
+            let mut rng = SplitMix64::new(seed);
+            let ceiling = policy.base_delay.saturating_mul(1u32 << retry.min(31)).min(policy.max_delay);
+            let d = policy.backoff(retry, None, &mut rng);
+            prop_assert!(d <= ceiling, "seed {seed}: {d:?} > {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_but_is_capped() {
+        let policy = RetryPolicy::default();
+        let mut rng = SplitMix64::new(1);
+        assert_eq!(
+            policy.backoff(0, Some(Duration::ZERO), &mut rng),
+            Duration::ZERO
+        );
+        assert_eq!(
+            policy.backoff(0, Some(Duration::from_secs(2)), &mut rng),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.backoff(0, Some(Duration::from_secs(3600)), &mut rng),
+            policy.max_delay
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("3"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+    }
+}

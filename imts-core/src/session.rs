@@ -1,0 +1,244 @@
+//! The token session, sans-IO: it holds the token pair, says when to authenticate or refresh,
+//! and takes the answers. The transports serialise access to it (one lock per credential), so one
+//! refresh serves every concurrent caller.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::config::{Config, Credentials, RefreshStyle};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::models::auth::{Token, TokenResponse};
+use crate::operation::build_http;
+use crate::response;
+use crate::retry::SplitMix64;
+
+/// Which token exchange a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// Get token with `agent_id` and `agent_secret`.
+    Authenticate,
+    /// Refresh token with the refresh token.
+    Refresh,
+}
+
+impl Exchange {
+    /// The endpoint.
+    #[must_use]
+    pub fn endpoint(self) -> Endpoint {
+        match self {
+            Exchange::Authenticate => Endpoint::GetToken,
+            Exchange::Refresh => Endpoint::RefreshToken,
+        }
+    }
+}
+
+/// What the session needs next.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built once per exchange; boxing buys nothing
+pub enum SessionStep {
+    /// A usable access token, and the generation it belongs to (report it with a 401).
+    Ready {
+        /// The access token.
+        access: Token,
+        /// Its generation.
+        generation: u64,
+    },
+    /// Send this token exchange and hand the answer to [`TokenSession::handle`].
+    Send {
+        /// The request (it carries credentials: never log it).
+        request: http::Request<Vec<u8>>,
+        /// Which exchange it is.
+        exchange: Exchange,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Held {
+    access: Token,
+    refresh: Token,
+    refresh_at: OffsetDateTime,
+    access_expires: OffsetDateTime,
+    refresh_expires: OffsetDateTime,
+    refresh_usable: bool,
+    stale: bool,
+}
+
+/// Counters of token exchanges, for tests and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Get token answers taken.
+    pub authentications: u64,
+    /// Refresh token answers taken.
+    pub refreshes: u64,
+}
+
+/// The token pair of one credential and when to renew it.
+#[derive(Debug)]
+pub struct TokenSession {
+    held: Option<Held>,
+    generation: u64,
+    rng: SplitMix64,
+    stats: SessionStats,
+}
+
+impl TokenSession {
+    /// An empty session; `seed` feeds the refresh jitter.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self {
+            held: None,
+            generation: 0,
+            rng: SplitMix64::new(seed),
+            stats: SessionStats::default(),
+        }
+    }
+
+    /// The current token generation (0 before the first token).
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// How many exchanges were taken.
+    #[must_use]
+    pub fn stats(&self) -> SessionStats {
+        self.stats
+    }
+
+    /// What to do at `now`: use the token, or send an exchange first. A token is renewed ahead of
+    /// expiry (`refresh_margin` plus up to a quarter of it in jitter); a refresh token that is
+    /// expired or was refused leads to a full authentication.
+    ///
+    /// # Errors
+    /// When the request cannot be built (a bad base URL).
+    pub fn poll(
+        &mut self,
+        credentials: &Credentials,
+        config: &Config,
+        now: OffsetDateTime,
+    ) -> Result<SessionStep, Error> {
+        let Some(held) = &self.held else {
+            return self.authenticate_request(credentials, config);
+        };
+        if !held.stale && now < held.refresh_at && now < held.access_expires {
+            return Ok(SessionStep::Ready {
+                access: held.access.clone(),
+                generation: self.generation,
+            });
+        }
+        if held.refresh_usable && now < held.refresh_expires {
+            let uri = format!("{}{}", config.base_url, Endpoint::RefreshToken.full_path());
+            let request = match config.refresh_style {
+                RefreshStyle::BearerHeader => build_http(
+                    &http::Method::PATCH,
+                    &uri,
+                    Some(held.refresh.expose_secret()),
+                    None,
+                )?,
+                RefreshStyle::JsonBody => {
+                    let body = serde_json::json!({ "refresh_token": held.refresh.expose_secret() });
+                    build_http(
+                        &http::Method::PATCH,
+                        &uri,
+                        None,
+                        Some(body.to_string().into_bytes()),
+                    )?
+                }
+            };
+            return Ok(SessionStep::Send {
+                request,
+                exchange: Exchange::Refresh,
+            });
+        }
+        self.authenticate_request(credentials, config)
+    }
+
+    fn authenticate_request(
+        &self,
+        credentials: &Credentials,
+        config: &Config,
+    ) -> Result<SessionStep, Error> {
+        let secret = String::from_utf8_lossy(credentials.signer().secret().expose_secret());
+        let body = serde_json::json!({
+            "agent_id": credentials.agent_id().as_str(),
+            "agent_secret": secret,
+        });
+        let uri = format!("{}{}", config.base_url, Endpoint::GetToken.full_path());
+        Ok(SessionStep::Send {
+            request: build_http(
+                &http::Method::POST,
+                &uri,
+                None,
+                Some(body.to_string().into_bytes()),
+            )?,
+            exchange: Exchange::Authenticate,
+        })
+    }
+
+    /// Takes the answer of an exchange. A refused refresh (401) is not an error: the refresh
+    /// token is dropped and the next [`poll`](Self::poll) authenticates.
+    ///
+    /// # Errors
+    /// The API or decoding error of a failed exchange.
+    pub fn handle(
+        &mut self,
+        exchange: Exchange,
+        status: u16,
+        body: &[u8],
+        config: &Config,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let route = exchange.endpoint().route();
+        match response::decode::<TokenResponse>(&route, status, body) {
+            Ok(tokens) => {
+                self.store(tokens, config.refresh_margin, now);
+                match exchange {
+                    Exchange::Authenticate => self.stats.authentications += 1,
+                    Exchange::Refresh => self.stats.refreshes += 1,
+                }
+                Ok(())
+            }
+            Err(_) if exchange == Exchange::Refresh && status == 401 => {
+                if let Some(held) = &mut self.held {
+                    held.refresh_usable = false;
+                }
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn store(&mut self, tokens: TokenResponse, margin: Duration, now: OffsetDateTime) {
+        let margin_nanos = u64::try_from(margin.as_nanos()).unwrap_or(u64::MAX);
+        let jitter = Duration::from_nanos(self.rng.below(margin_nanos / 4 + 1));
+        let access_expires = tokens.access_expire_at.as_offset_date_time();
+        // Renew ahead of expiry, but never earlier than half the token's remaining life, so a
+        // short-lived token is still used.
+        let lifetime = (access_expires - now).max(time::Duration::ZERO);
+        let ahead = time::Duration::try_from(margin + jitter)
+            .unwrap_or(time::Duration::MAX)
+            .min(lifetime / 2);
+        self.generation += 1;
+        self.held = Some(Held {
+            access: tokens.access_token,
+            refresh: tokens.refresh_token,
+            refresh_at: access_expires - ahead,
+            access_expires,
+            refresh_expires: tokens.refresh_expire_at.as_offset_date_time(),
+            refresh_usable: true,
+            stale: false,
+        });
+    }
+
+    /// A call was refused with 401 using the token of `generation`. Only that generation is
+    /// invalidated: if a newer token exists, the caller simply uses it.
+    pub fn invalidate(&mut self, generation: u64) {
+        if generation == self.generation {
+            if let Some(held) = &mut self.held {
+                held.stale = true;
+            }
+        }
+    }
+}
