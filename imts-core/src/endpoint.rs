@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::lifecycle::TransferOperation;
 
-/// Every path starts with this prefix (`imts-api.md` section 1) [D].
+/// Every path starts with this prefix (`imts-api.md` section 1) \[D\].
 pub const PATH_PREFIX: &str = "/v5/partner/transfer";
 
 /// The 17 endpoints of the Transfer API.
