@@ -80,6 +80,13 @@ pub fn take_field<T: serde::de::DeserializeOwned, E: serde::de::Error>(
     }
 }
 
+/// The wire name of a field: its identifier without a raw-identifier prefix (`r#type` is `type`).
+#[doc(hidden)]
+#[must_use]
+pub fn wire_name(ident: &'static str) -> &'static str {
+    ident.strip_prefix("r#").unwrap_or(ident)
+}
+
 /// Serializes one field to raw JSON, or `None` when it serializes to `null` (internal).
 #[doc(hidden)]
 pub fn raw_field<T: Serialize, E: serde::ser::Error>(
@@ -123,7 +130,7 @@ macro_rules! wire_object {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut map = $crate::wire::read_object(deserializer)?;
-                $( let $field = $crate::wire::take_field::<$ty, D::Error>(&mut map, stringify!($field))?; )*
+                $( let $field = $crate::wire::take_field::<$ty, D::Error>(&mut map, $crate::wire::wire_name(stringify!($field)))?; )*
                 Ok(Self { $($field,)* extra: $crate::wire::Extra(map) })
             }
         }
@@ -134,7 +141,7 @@ macro_rules! wire_object {
                 let mut map = serializer.serialize_map(None)?;
                 $(
                     if let Some(raw) = $crate::wire::raw_field::<_, S::Error>(&self.$field)? {
-                        map.serialize_entry(stringify!($field), &raw)?;
+                        map.serialize_entry($crate::wire::wire_name(stringify!($field)), &raw)?;
                     }
                 )*
                 for (key, raw) in &self.extra.0 {

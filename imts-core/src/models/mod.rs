@@ -2,12 +2,14 @@
 
 pub mod agents;
 pub mod auth;
+pub mod callbacks;
 pub mod clients;
 pub mod fees;
 pub mod transfers;
 
 pub use agents::{Agent, AgentsResponse, GetAgentsRequest};
 pub use auth::{Token, TokenResponse};
+pub use callbacks::{StatusUpdate, TransferReceived};
 pub use clients::{
     BusinessInfoRequest, ClientCreated, ClientInfo, CreateBusiness, CreateBusinessRequest,
     CreatePerson, CreatePersonRequest, PersonInfoRequest,

@@ -1,0 +1,86 @@
+//! The sandbox's command-line flags, shared by `imts-sandbox` and `imts sandbox`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::config::{AgentConfig, CallbackTarget, FaultRule, SandboxConfig};
+
+/// Flags of `imts-sandbox` / `imts sandbox`.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Register a partner (repeatable). Without it one partner is generated and printed.
+    #[arg(long = "agent", value_name = "ID:SECRET:PARTNER_KEY_HEX", value_parser = AgentConfig::parse)]
+    pub agents: Vec<AgentConfig>,
+    /// Notification URL for every partner, or AGENT_ID=URL for one (repeatable).
+    #[arg(long = "callback-url", value_name = "URL|AGENT_ID=URL", value_parser = CallbackTarget::parse)]
+    pub callback_urls: Vec<CallbackTarget>,
+    /// Divide the 15-minute callback retry interval by N.
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub time_scale: f64,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub access_ttl: u64,
+    /// Refresh token lifetime in seconds.
+    #[arg(long, default_value_t = 30 * 24 * 3600, value_name = "SECONDS")]
+    pub refresh_ttl: u64,
+    /// Inject a fault (repeatable): ENDPOINT is the path after /v5/partner/transfer/, agent/auth
+    /// or *; KIND is 503, delay-MS, drop-before or drop-after; RATE is 0 to 1.
+    #[arg(long = "fault", value_name = "ENDPOINT:KIND:RATE", value_parser = FaultRule::parse)]
+    pub faults: Vec<FaultRule>,
+    /// Seed of the fault generator.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl SandboxArgs {
+    /// The configuration these flags describe.
+    ///
+    /// # Errors
+    /// When `--time-scale` is not positive.
+    pub fn to_config(&self) -> Result<SandboxConfig, String> {
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err("--time-scale must be a positive number".into());
+        }
+        Ok(SandboxConfig {
+            listen: self.listen,
+            agents: self.agents.clone(),
+            callbacks: self.callback_urls.clone(),
+            time_scale: self.time_scale,
+            access_ttl: Duration::from_secs(self.access_ttl),
+            refresh_ttl: Duration::from_secs(self.refresh_ttl),
+            faults: self.faults.clone(),
+            seed: self.seed,
+            ..SandboxConfig::default()
+        })
+    }
+}
+
+/// Runs a sandbox until Ctrl-C, printing the address and the credentials first.
+///
+/// # Errors
+/// A one-line message when the configuration is invalid or the address cannot be bound.
+pub async fn run(args: &SandboxArgs) -> Result<(), String> {
+    let config = args.to_config()?;
+    let sandbox = crate::Sandbox::start(config)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    println!("imts-sandbox listening on {}", sandbox.base_url());
+    for agent in sandbox.agents() {
+        // The sandbox's own generated test credentials: printing them is its purpose.
+        println!(
+            "agent {}  IMTS_AGENT_ID={} IMTS_AGENT_SECRET={} IMTS_PARTNER_KEY={}",
+            agent.agent_id,
+            agent.agent_id,
+            String::from_utf8_lossy(agent.agent_secret.expose_secret()),
+            agent.partner_key.to_hex().as_str()
+        );
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    Ok(())
+}
