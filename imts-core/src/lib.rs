@@ -35,6 +35,7 @@ pub mod endpoint;
 pub mod enums;
 pub mod error;
 pub mod lifecycle;
+mod methods;
 pub mod models;
 pub mod operation;
 pub mod personal;

@@ -29,8 +29,9 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 30 * 24 * 3600, value_name = "SECONDS")]
     pub refresh_ttl: u64,
     /// Inject a fault (repeatable): ENDPOINT is the path after /v5/partner/transfer/, agent/auth
-    /// or *; KIND is 503, delay-MS, drop-before or drop-after; RATE is 0 to 1.
-    #[arg(long = "fault", value_name = "ENDPOINT:KIND:RATE", value_parser = FaultRule::parse)]
+    /// or *; KIND is 503, delay-MS, drop-before or drop-after; RATE is 0 to 1; an optional
+    /// :TIMES caps how often the rule fires.
+    #[arg(long = "fault", value_name = "ENDPOINT:KIND:RATE[:TIMES]", value_parser = FaultRule::parse)]
     pub faults: Vec<FaultRule>,
     /// Seed of the fault generator.
     #[arg(long, default_value_t = 0)]

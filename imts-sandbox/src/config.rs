@@ -116,7 +116,7 @@ pub enum FaultKind {
     DropAfter,
 }
 
-/// One `--fault ENDPOINT:KIND:RATE` rule.
+/// One `--fault ENDPOINT:KIND:RATE[:TIMES]` rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultRule {
     /// The path after `/v5/partner/transfer/` (`create`, `payout/confirm`, `agent/auth`) or `*`.
@@ -125,14 +125,26 @@ pub struct FaultRule {
     pub kind: FaultKind,
     /// Probability in `[0, 1]`, drawn from the seeded generator.
     pub rate: f64,
+    /// Fire at most this many times (an extension of the contract's flag, for exact tests).
+    pub times: Option<u64>,
 }
 
 impl FaultRule {
-    /// Parses `ENDPOINT:KIND:RATE`.
+    /// Parses `ENDPOINT:KIND:RATE`, optionally followed by `:TIMES`.
     ///
     /// # Errors
     /// A message naming the bad part.
     pub fn parse(text: &str) -> Result<Self, String> {
+        let (text, times) = match text.rsplit_once(':') {
+            Some((head, tail))
+                if head.matches(':').count() >= 2
+                    && tail.parse::<u64>().is_ok()
+                    && !tail.contains('.') =>
+            {
+                (head, tail.parse::<u64>().ok())
+            }
+            _ => (text, None),
+        };
         let (rest, rate) = text
             .rsplit_once(':')
             .ok_or_else(|| format!("--fault {text}: expected ENDPOINT:KIND:RATE"))?;
@@ -164,6 +176,7 @@ impl FaultRule {
             endpoint: endpoint.trim_matches('/').to_owned(),
             kind,
             rate,
+            times,
         })
     }
 }
@@ -229,12 +242,21 @@ mod tests {
             FaultRule {
                 endpoint: "payout/confirm".into(),
                 kind: FaultKind::DropAfter,
-                rate: 0.5
+                rate: 0.5,
+                times: None
             }
         );
         assert_eq!(
             FaultRule::parse("*:delay-250:1").unwrap().kind,
             FaultKind::Delay(Duration::from_millis(250))
+        );
+        assert_eq!(
+            FaultRule::parse("create:drop-before:1:1").unwrap().times,
+            Some(1)
+        );
+        assert_eq!(
+            FaultRule::parse("create:drop-before:1").unwrap().times,
+            None
         );
         assert!(FaultRule::parse("create:explode:1").is_err());
         assert!(FaultRule::parse("create:503:2").is_err());

@@ -11,32 +11,45 @@ use crate::config::{FaultKind, FaultRule};
 #[derive(Debug)]
 pub struct Faults {
     rules: Vec<FaultRule>,
-    rng: Mutex<StdRng>,
+    draws: Mutex<Draws>,
+}
+
+#[derive(Debug)]
+struct Draws {
+    rng: StdRng,
+    fired: Vec<u64>,
 }
 
 impl Faults {
     /// Rules drawn from a generator seeded with `seed`.
     #[must_use]
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
+        let fired = vec![0; rules.len()];
         Self {
             rules,
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            draws: Mutex::new(Draws {
+                rng: StdRng::seed_from_u64(seed),
+                fired,
+            }),
         }
     }
 
     /// The fault for a request to `endpoint` (the path after the prefix), if one fires. Rules are
     /// tried in order; the first that fires wins.
     pub fn draw(&self, endpoint: &str) -> Option<FaultKind> {
-        let matching = self
-            .rules
-            .iter()
-            .filter(|rule| rule.endpoint == "*" || rule.endpoint == endpoint);
-        let mut rng = self
-            .rng
+        let mut draws = self
+            .draws
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for rule in matching {
-            if rng.random::<f64>() < rule.rate {
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.endpoint != "*" && rule.endpoint != endpoint {
+                continue;
+            }
+            if rule.times.is_some_and(|times| draws.fired[index] >= times) {
+                continue;
+            }
+            if draws.rng.random::<f64>() < rule.rate {
+                draws.fired[index] += 1;
                 return Some(rule.kind);
             }
         }

@@ -1,0 +1,325 @@
+//! The async IMTS client: [`AsyncClient`] drives `imts-core`'s call driver over any
+//! [`AsyncTransport`], by default [`ReqwestTransport`] (reqwest with rustls, redirects off).
+//!
+//! One token session per client, shared by every task: concurrent calls on an expired token
+//! cause one refresh. Each call is traced as an `imts.call` span (endpoint, attempts, HTTP
+//! status, duration) that never contains secrets, tokens or personal data.
+//!
+//! ```no_run
+//! use imts_http_reqwest::AsyncClient;
+//! use imts_core::{Config, Credentials};
+//! use imts_core::models::StatusRequest;
+//! use imts_crypto::{AgentSecret, PartnerKey};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?)
+//!     .with_partner_key(PartnerKey::parse(&std::env::var("IMTS_PARTNER_KEY")?)?);
+//! let client = AsyncClient::new(credentials, Config::new("http://127.0.0.1:8080"))?;
+//! let status = client.status(&StatusRequest::by_order_id("ORD-1".parse()?)).await?;
+//! println!("{}", status.status);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imts_core::models::auth::Token;
+use imts_core::transport::{AsyncTransport, Timeouts};
+use imts_core::{
+    Call, Config, Credentials, Error, Operation, RawCall, SessionStep, Step, TokenSession,
+    TransportError, TransportErrorKind,
+};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+pub use imts_core;
+
+/// Largest response body accepted.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// reqwest as an [`AsyncTransport`]: rustls, no redirects, connection pooling.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A transport with the given connect timeout.
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be initialised.
+    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// Wraps a reqwest client configured elsewhere (keep redirects off).
+    #[must_use]
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn transport_error(error: &reqwest::Error) -> TransportError {
+    let kind = if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Io
+    };
+    // reqwest's Display names the URL, never headers or bodies.
+    TransportError::new(kind, error.to_string())
+}
+
+impl AsyncTransport for ReqwestTransport {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let mut request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
+        *request.timeout_mut() = Some(timeout);
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let mut builder = http::Response::builder().status(response.status());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = response.headers().clone();
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(TransportError::new(
+                TransportErrorKind::Other,
+                "response body too large",
+            ));
+        }
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        if body.len() > MAX_RESPONSE_BYTES {
+            return Err(TransportError::new(
+                TransportErrorKind::Other,
+                "response body too large",
+            ));
+        }
+        builder
+            .body(body.to_vec())
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))
+    }
+}
+
+struct Inner<T> {
+    transport: T,
+    credentials: Credentials,
+    config: Config,
+    timeouts: Timeouts,
+    session: tokio::sync::Mutex<TokenSession>,
+    seed: AtomicU64,
+}
+
+/// The async IMTS client. Cheap to clone; clones share the token session.
+pub struct AsyncClient<T: AsyncTransport = ReqwestTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: AsyncTransport> Clone for AsyncClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: AsyncTransport> std::fmt::Debug for AsyncClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("credentials", &self.inner.credentials)
+            .field("base_url", &self.inner.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default connect timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl AsyncClient<ReqwestTransport> {
+    /// A client over reqwest.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    pub fn new(credentials: Credentials, config: Config) -> Result<Self, Error> {
+        let transport = ReqwestTransport::new(CONNECT_TIMEOUT).map_err(|e| Error::Transport {
+            endpoint: "client".into(),
+            error: TransportError::new(TransportErrorKind::Other, e.to_string()),
+        })?;
+        Ok(Self::with_transport(transport, credentials, config))
+    }
+}
+
+impl<T: AsyncTransport> AsyncClient<T> {
+    /// A client over any transport (a test double, another HTTP stack).
+    pub fn with_transport(transport: T, credentials: Credentials, config: Config) -> Self {
+        let seed = rand::random::<u64>();
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                credentials,
+                config,
+                timeouts: Timeouts::default(),
+                session: tokio::sync::Mutex::new(TokenSession::new(seed)),
+                seed: AtomicU64::new(seed),
+            }),
+        }
+    }
+
+    /// Sets the per-attempt timeout (each HTTP exchange; the whole-call budget is
+    /// `Config::retry.total_budget`). Call before cloning the client.
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.timeouts = timeouts;
+        }
+        self
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Counts of token exchanges so far.
+    pub async fn session_stats(&self) -> imts_core::session::SessionStats {
+        self.inner.session.lock().await.stats()
+    }
+
+    /// Obtains a token now (the first call does this by itself).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        self.ensure_token(None).await.map(|_| ())
+    }
+
+    async fn ensure_token(&self, stale: Option<u64>) -> Result<(Token, u64), Error> {
+        let inner = &self.inner;
+        let mut session = inner.session.lock().await;
+        if let Some(generation) = stale {
+            session.invalidate(generation);
+        }
+        for _ in 0..3 {
+            match session.poll(&inner.credentials, &inner.config, OffsetDateTime::now_utc())? {
+                SessionStep::Ready { access, generation } => return Ok((access, generation)),
+                SessionStep::Send { request, exchange } => {
+                    let span = tracing::debug_span!("imts.token", exchange = ?exchange);
+                    let response = inner
+                        .transport
+                        .send(request, inner.timeouts.per_attempt)
+                        .instrument(span)
+                        .await
+                        .map_err(|error| Error::Transport {
+                            endpoint: exchange.endpoint().spec().name.into(),
+                            error,
+                        })?;
+                    let status = response.status().as_u16();
+                    session.handle(
+                        exchange,
+                        status,
+                        response.body(),
+                        &inner.config,
+                        OffsetDateTime::now_utc(),
+                    )?;
+                }
+            }
+        }
+        Err(Error::Transport {
+            endpoint: "get-token".into(),
+            error: TransportError::new(
+                TransportErrorKind::Other,
+                "no token after re-authentication",
+            ),
+        })
+    }
+
+    /// Runs any operation to the end.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let inner = &self.inner;
+        let seed = inner
+            .seed
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let mut call = Call::new(
+            op,
+            &inner.credentials,
+            &inner.config,
+            OffsetDateTime::now_utc(),
+            seed,
+        );
+        let name = call.route().map(|r| r.name.to_string()).unwrap_or_default();
+        let span = tracing::info_span!("imts.call", endpoint = %name, attempts = tracing::field::Empty, http_status = tracing::field::Empty, duration_ms = tracing::field::Empty);
+        let started = Instant::now();
+        let mut last_status = 0u16;
+        let result = async {
+            loop {
+                match call.poll(OffsetDateTime::now_utc()) {
+                    Step::NeedToken { stale_generation } => {
+                        match self.ensure_token(stale_generation).await {
+                            Ok((token, generation)) => call.set_token(token, generation),
+                            Err(error) => call.token_failed(error, OffsetDateTime::now_utc()),
+                        }
+                    }
+                    Step::Send(request) => {
+                        let timeout = inner
+                            .timeouts
+                            .per_attempt
+                            .min(call.remaining(OffsetDateTime::now_utc()));
+                        match inner.transport.send(request, timeout).await {
+                            Ok(response) => {
+                                last_status = response.status().as_u16();
+                                tracing::debug!(http_status = last_status, "answer");
+                                call.on_response(response, OffsetDateTime::now_utc());
+                            }
+                            Err(error) => {
+                                tracing::debug!(kind = ?error.kind, "transport error");
+                                call.on_transport_error(error, OffsetDateTime::now_utc());
+                            }
+                        }
+                    }
+                    Step::Wait(duration) => tokio::time::sleep(duration).await,
+                    Step::Done(result) => return result,
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("attempts", call.attempts());
+        span.record("http_status", last_status);
+        span.record(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        result
+    }
+
+    /// A call to any path with a JSON object, signed and authenticated like the typed calls.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub async fn raw(&self, call: &RawCall) -> Result<Box<serde_json::value::RawValue>, Error> {
+        self.call(call).await
+    }
+
+    imts_core::endpoint_methods!(async);
+}

@@ -1,0 +1,240 @@
+//! The blocking IMTS client: [`BlockingClient`] drives `imts-core`'s call driver over any
+//! [`BlockingTransport`], by default [`UreqTransport`] (ureq, redirects off). For programs with
+//! no async runtime; usable from several threads at once (one shared token session).
+//!
+//! ```no_run
+//! use imts_http_ureq::BlockingClient;
+//! use imts_core::{Config, Credentials};
+//! use imts_core::models::StatusRequest;
+//! use imts_crypto::AgentSecret;
+//!
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?);
+//! let client = BlockingClient::new(credentials, Config::new("http://127.0.0.1:8080"));
+//! let status = client.status(&StatusRequest::by_order_id("ORD-1".parse()?))?;
+//! println!("{}", status.status);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use imts_core::transport::{run_blocking, BlockingTransport, SystemClock, Timeouts};
+use imts_core::{
+    Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
+    TransportErrorKind,
+};
+
+pub use imts_core;
+
+/// Largest response body accepted.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The default connect timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// ureq as a [`BlockingTransport`]: no redirects, HTTP error statuses returned as responses.
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl UreqTransport {
+    /// A transport with the given connect timeout.
+    #[must_use]
+    pub fn new(connect_timeout: Duration) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(connect_timeout))
+            .build()
+            .new_agent();
+        Self { agent }
+    }
+}
+
+fn transport_error(error: ureq::Error) -> TransportError {
+    let kind = match &error {
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => TransportErrorKind::Connect,
+        ureq::Error::Timeout(timeout) => {
+            if format!("{timeout:?}").contains("Connect")
+                || format!("{timeout:?}").contains("Resolve")
+            {
+                TransportErrorKind::Connect
+            } else {
+                TransportErrorKind::Timeout
+            }
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::Io(_) | ureq::Error::Protocol(_) => TransportErrorKind::Io,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, error.to_string())
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
+        let response = self.agent.run(request).map_err(transport_error)?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+struct Inner<T> {
+    transport: T,
+    credentials: Credentials,
+    config: Config,
+    timeouts: Timeouts,
+    session: Mutex<TokenSession>,
+    seed: AtomicU64,
+}
+
+/// The blocking IMTS client. Cheap to clone; clones (and threads) share the token session.
+pub struct BlockingClient<T: BlockingTransport = UreqTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: BlockingTransport> Clone for BlockingClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: BlockingTransport> std::fmt::Debug for BlockingClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingClient")
+            .field("credentials", &self.inner.credentials)
+            .field("base_url", &self.inner.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlockingClient<UreqTransport> {
+    /// A client over ureq.
+    #[must_use]
+    pub fn new(credentials: Credentials, config: Config) -> Self {
+        Self::with_transport(UreqTransport::new(CONNECT_TIMEOUT), credentials, config)
+    }
+}
+
+impl<T: BlockingTransport> BlockingClient<T> {
+    /// A client over any transport (a closure, a test double, another HTTP stack).
+    pub fn with_transport(transport: T, credentials: Credentials, config: Config) -> Self {
+        let seed = rand::random::<u64>();
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                credentials,
+                config,
+                timeouts: Timeouts::default(),
+                session: Mutex::new(TokenSession::new(seed)),
+                seed: AtomicU64::new(seed),
+            }),
+        }
+    }
+
+    /// Sets the per-attempt timeout. Call before cloning the client.
+    #[must_use]
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.timeouts = timeouts;
+        }
+        self
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Counts of token exchanges so far.
+    #[must_use]
+    pub fn session_stats(&self) -> imts_core::session::SessionStats {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .stats()
+    }
+
+    /// Obtains a token now (the first call does this by itself).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn authenticate(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        imts_core::transport::ensure_token_blocking(
+            &inner.session,
+            None,
+            &inner.credentials,
+            &inner.config,
+            &inner.transport,
+            &SystemClock,
+            inner.timeouts,
+        )
+        .map(|_| ())
+    }
+
+    /// Runs any operation to the end.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let inner = &self.inner;
+        let seed = inner
+            .seed
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let name = op.route().name.to_string();
+        let span = tracing::info_span!("imts.call", endpoint = %name, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let result = run_blocking(
+            op,
+            &inner.session,
+            &inner.credentials,
+            &inner.config,
+            &inner.transport,
+            &SystemClock,
+            inner.timeouts,
+            seed,
+        );
+        span.record(
+            "duration_ms",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        );
+        span.record("ok", result.is_ok());
+        result
+    }
+
+    /// A call to any path with a JSON object, signed and authenticated like the typed calls.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub fn raw(&self, call: &RawCall) -> Result<Box<serde_json::value::RawValue>, Error> {
+        self.call(call)
+    }
+
+    imts_core::endpoint_methods!(blocking);
+}
