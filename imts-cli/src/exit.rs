@@ -35,6 +35,22 @@ impl CliError {
         }
     }
 
+    /// Exit 3 (API error), 4 (transport) or 2 (invalid request) for a client error.
+    pub fn from_api(error: &imts::Error) -> Self {
+        let code = match error {
+            imts::Error::Api { .. } | imts::Error::Decode { .. } => 3,
+            imts::Error::GaveUp { last, .. } if matches!(**last, imts::Error::Api { .. }) => 3,
+            imts::Error::Transport { .. }
+            | imts::Error::GaveUp { .. }
+            | imts::Error::OutcomeUnknown { .. } => 4,
+            _ => 2,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
+    }
+
     /// Prints the message and gives the exit code.
     pub fn report(self) -> ExitCode {
         eprintln!("imts: {}", self.message);

@@ -1,9 +1,12 @@
-//! The `imts` command line: sign and verify `pg_sig`, encrypt and decrypt personal data.
+//! The `imts` command line: sign and verify `pg_sig`, encrypt and decrypt personal data, run the
+//! demo and the sandbox, and perform any API call.
 #![forbid(unsafe_code)]
 
+mod client;
 mod commands;
 mod exit;
 mod input;
+mod output;
 
 use std::process::ExitCode;
 
@@ -30,6 +33,12 @@ enum Command {
     Encrypt(commands::crypt::CryptArgs),
     /// Decrypt an encrypted_data envelope from stdin with IMTS_PARTNER_KEY.
     Decrypt(commands::crypt::CryptArgs),
+    /// Run a whole transfer life cycle (every endpoint) against the embedded sandbox or --base-url.
+    Demo(commands::demo::DemoArgs),
+    /// Run the local IMTS sandbox server.
+    Sandbox(imts_sandbox::cli::SandboxArgs),
+    /// Perform one API call (credentials from IMTS_AGENT_ID, IMTS_AGENT_SECRET, IMTS_PARTNER_KEY).
+    Call(commands::call::CallArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +48,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::sign::verify(&args),
         Command::Encrypt(args) => commands::crypt::encrypt(&args),
         Command::Decrypt(args) => commands::crypt::decrypt(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Sandbox(args) => commands::sandbox::run(&args),
+        Command::Call(args) => commands::call::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

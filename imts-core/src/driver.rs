@@ -343,6 +343,9 @@ impl Driver {
             Error::Api { error: api, .. } => api.http_status == 429 || api.http_status >= 500,
             _ => false,
         };
+        // A failed token exchange uses up an attempt, so an unreachable server ends the call
+        // within the attempt budget rather than the time budget.
+        self.attempts += 1;
         if retryable {
             self.last_error = Some(error);
             self.back_off(None, now);

@@ -232,6 +232,13 @@ impl TokenSession {
         });
     }
 
+    /// Marks the current token as due for renewal, so the next [`poll`](Self::poll) refreshes
+    /// (or authenticates, when there is no usable refresh token).
+    pub fn expire_now(&mut self) {
+        let generation = self.generation;
+        self.invalidate(generation);
+    }
+
     /// A call was refused with 401 using the token of `generation`. Only that generation is
     /// invalidated: if a newer token exists, the caller simply uses it.
     pub fn invalidate(&mut self, generation: u64) {

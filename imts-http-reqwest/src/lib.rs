@@ -211,6 +211,16 @@ impl<T: AsyncTransport> AsyncClient<T> {
         self.ensure_token(None).await.map(|_| ())
     }
 
+    /// Renews the token pair now with Refresh token (authenticating first if there is none).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub async fn refresh_token(&self) -> Result<(), Error> {
+        self.authenticate().await?;
+        self.inner.session.lock().await.expire_now();
+        self.authenticate().await
+    }
+
     async fn ensure_token(&self, stale: Option<u64>) -> Result<(Token, u64), Error> {
         let inner = &self.inner;
         let mut session = inner.session.lock().await;

@@ -197,6 +197,20 @@ impl<T: BlockingTransport> BlockingClient<T> {
         .map(|_| ())
     }
 
+    /// Renews the token pair now with Refresh token (authenticating first if there is none).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn refresh_token(&self) -> Result<(), Error> {
+        self.authenticate()?;
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expire_now();
+        self.authenticate()
+    }
+
     /// Runs any operation to the end.
     ///
     /// # Errors

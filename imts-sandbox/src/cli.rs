@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::io::Write as _;
+
 use clap::Args;
 
 use crate::config::{AgentConfig, CallbackTarget, FaultRule, SandboxConfig};
@@ -70,10 +72,13 @@ pub async fn run(args: &SandboxArgs) -> Result<(), String> {
     let sandbox = crate::Sandbox::start(config)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    println!("imts-sandbox listening on {}", sandbox.base_url());
+    // Written without `println!`: a closed stdout must not stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "imts-sandbox listening on {}", sandbox.base_url());
     for agent in sandbox.agents() {
-        // The sandbox's own generated test credentials: printing them is its purpose.
-        println!(
+        // The sandbox's own test credentials: printing them is its purpose.
+        let _ = writeln!(
+            out,
             "agent {}  IMTS_AGENT_ID={} IMTS_AGENT_SECRET={} IMTS_PARTNER_KEY={}",
             agent.agent_id,
             agent.agent_id,
@@ -81,6 +86,7 @@ pub async fn run(args: &SandboxArgs) -> Result<(), String> {
             agent.partner_key.to_hex().as_str()
         );
     }
+    let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     Ok(())

@@ -1,4 +1,7 @@
 //! One module per subcommand.
 
+pub mod call;
 pub mod crypt;
+pub mod demo;
+pub mod sandbox;
 pub mod sign;

@@ -1,0 +1,125 @@
+//! `imts call ENDPOINT`: any of the 17 calls, or `raw METHOD PATH`, against `--base-url`.
+
+use clap::Args;
+use imts::{Config, Endpoint, RawCall};
+use serde_json::json;
+
+use crate::client::{credentials_from_env, AnyClient, Transport};
+use crate::exit::CliError;
+use crate::input;
+use crate::output::Output;
+
+/// Arguments of `imts call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Endpoint name (agents, fees, person-create, business-create, person-info, business-info,
+    /// create, print, confirm, search, payout, payout-confirm, cancel, status, info, get-token,
+    /// refresh-token), or `raw` followed by METHOD and PATH.
+    #[arg(value_name = "ENDPOINT")]
+    endpoint: String,
+    /// For `raw`: METHOD and PATH; then parameters as KEY=VALUE (strings), added to --json.
+    #[arg(value_name = "ARGS")]
+    args: Vec<String>,
+    /// Parameters from a JSON object in FILE, or stdin with `-` (numbers exact).
+    #[arg(long, value_name = "FILE|-")]
+    json: Option<String>,
+    /// The server (required: this command never starts a sandbox).
+    #[arg(long, value_name = "URL", env = "IMTS_BASE_URL")]
+    base_url: String,
+    /// Which client to use.
+    #[arg(long, value_enum, default_value = "blocking")]
+    transport: Transport,
+    /// Pretty JSON (default) or compact JSON on one line.
+    #[arg(long, value_enum, default_value = "human")]
+    output: Output,
+}
+
+/// Appends string fields to a JSON object's text, keeping its numbers exactly as written.
+fn with_pairs(object: &[u8], pairs: &[(String, String)]) -> Result<Vec<u8>, CliError> {
+    let text = std::str::from_utf8(object)
+        .map_err(|_| CliError::usage("--json is not UTF-8"))?
+        .trim();
+    let text = if text.is_empty() { "{}" } else { text };
+    let inner = text
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| CliError::usage("--json must be a JSON object"))?;
+    let mut fields: Vec<String> = Vec::new();
+    if !inner.trim().is_empty() {
+        fields.push(inner.trim().to_owned());
+    }
+    for (key, value) in pairs {
+        fields.push(format!("{}:{}", json!(key), json!(value)));
+    }
+    Ok(format!("{{{}}}", fields.join(",")).into_bytes())
+}
+
+/// Performs the call and prints the answer.
+pub fn run(args: &CallArgs) -> Result<(), CliError> {
+    let (method, path, pair_args) = if args.endpoint == "raw" {
+        let [method, path, rest @ ..] = args.args.as_slice() else {
+            return Err(CliError::usage("raw needs METHOD and PATH"));
+        };
+        let method = http_method(method)?;
+        (method, path.clone(), rest.to_vec())
+    } else {
+        let endpoint = Endpoint::from_name(&args.endpoint).ok_or_else(|| {
+            let names: Vec<&str> = imts::endpoint::ENDPOINTS.iter().map(|s| s.name).collect();
+            CliError::usage(format!(
+                "unknown endpoint `{}`; one of: {}, raw",
+                args.endpoint,
+                names.join(", ")
+            ))
+        })?;
+        let spec = endpoint.spec();
+        (
+            spec.method.to_http(),
+            endpoint.full_path(),
+            args.args.clone(),
+        )
+    };
+    let pairs = input::parse_key_values(&pair_args)?;
+    let json = match &args.json {
+        Some(source) => input::read_json_source(source)?,
+        None => b"{}".to_vec(),
+    };
+    let body = with_pairs(&json, &pairs)?;
+    let client = AnyClient::new(
+        args.transport,
+        credentials_from_env()?,
+        Config::new(&args.base_url),
+    )?;
+    let answer = match Endpoint::from_route(&method, &path) {
+        Some(Endpoint::GetToken) => client
+            .authenticate()
+            .map(|()| json!({"authenticated": true}).to_string()),
+        Some(Endpoint::RefreshToken) => client
+            .refresh_token()
+            .map(|()| json!({"refreshed": true}).to_string()),
+        _ => {
+            let call =
+                RawCall::new(method, &path, &body).map_err(|e| CliError::usage(e.to_string()))?;
+            client.call(&call).map(|raw| raw.get().to_owned())
+        }
+    }
+    .map_err(|e| CliError::from_api(&e))?;
+    match args.output {
+        Output::Json => println!("{answer}"),
+        Output::Human => {
+            let pretty = serde_json::from_str::<serde_json::Value>(&answer)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok());
+            // Pretty-printing goes through floats; print the exact text when they differ.
+            match pretty {
+                Some(p) if !answer.contains('.') => println!("{p}"),
+                _ => println!("{answer}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn http_method(text: &str) -> Result<http::Method, CliError> {
+    http::Method::from_bytes(text.to_ascii_uppercase().as_bytes())
+        .map_err(|_| CliError::usage(format!("`{text}` is not an HTTP method")))
+}
