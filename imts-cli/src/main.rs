@@ -37,6 +37,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run the local IMTS sandbox server.
     Sandbox(imts_sandbox::cli::SandboxArgs),
+    /// Receive callback notifications (secret from IMTS_AGENT_SECRET), one JSON line each.
+    Listen(commands::listen::ListenArgs),
     /// Perform one API call (credentials from IMTS_AGENT_ID, IMTS_AGENT_SECRET, IMTS_PARTNER_KEY).
     Call(commands::call::CallArgs),
 }
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Call(args) => commands::call::run(&args),
+        Command::Listen(args) => commands::listen::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

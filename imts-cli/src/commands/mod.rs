@@ -3,5 +3,6 @@
 pub mod call;
 pub mod crypt;
 pub mod demo;
+pub mod listen;
 pub mod sandbox;
 pub mod sign;

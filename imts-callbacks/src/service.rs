@@ -1,0 +1,76 @@
+//! A hyper 1 `Service` around a [`Processor`] (feature `hyper`).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use imts_core::transport::Clock;
+
+use crate::processor::{Handler, Processor};
+use crate::seen::SeenStore;
+
+/// Largest notification body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Serves notifications at any path.
+#[derive(Debug)]
+pub struct CallbackService<H, S, C> {
+    processor: Arc<Processor<H, S, C>>,
+}
+
+impl<H, S, C> Clone for CallbackService<H, S, C> {
+    fn clone(&self) -> Self {
+        Self {
+            processor: Arc::clone(&self.processor),
+        }
+    }
+}
+
+impl<H, S, C> CallbackService<H, S, C> {
+    /// A service sharing `processor`.
+    pub fn new(processor: Arc<Processor<H, S, C>>) -> Self {
+        Self { processor }
+    }
+}
+
+impl<H, S, C, B> hyper::service::Service<http::Request<B>> for CallbackService<H, S, C>
+where
+    H: Handler + 'static,
+    S: SeenStore + 'static,
+    C: Clock + Send + Sync + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    type Response = http::Response<Full<Bytes>>;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn call(&self, request: http::Request<B>) -> Self::Future {
+        let processor = Arc::clone(&self.processor);
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let answer = match Limited::new(body, MAX_BODY).collect().await {
+                Ok(collected) => {
+                    processor
+                        .process(&parts.method, &collected.to_bytes())
+                        .await
+                }
+                Err(_) => crate::processor::CallbackResponse {
+                    status: 413,
+                    body: br#"{"status":"error","error":"body too large"}"#.to_vec(),
+                },
+            };
+            let mut response = http::Response::new(Full::new(Bytes::from(answer.body)));
+            *response.status_mut() = http::StatusCode::from_u16(answer.status)
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! `imts listen`: a callback receiver built on imts-callbacks. Prints one JSON line per accepted,
+//! first-seen notification; duplicates are acknowledged and not printed; forged or malformed
+//! notifications get 401/400 and are not printed.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::Args;
+use hyper_util::rt::TokioIo;
+use imts_callbacks::{CallbackService, Delivery, HandlerError, Notification, Processor, Verifier};
+
+use crate::exit::CliError;
+use crate::input;
+
+/// Arguments of `imts listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+    listen: SocketAddr,
+}
+
+/// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
+fn line(delivery: &Delivery) -> Result<String, HandlerError> {
+    let fail = |e: serde_json::Error| HandlerError(e.to_string());
+    let mut value = match &delivery.notification {
+        Notification::StatusUpdate(n) => serde_json::to_value(n).map_err(fail)?,
+        Notification::TransferReceived(n) => serde_json::to_value(n).map_err(fail)?,
+        Notification::Unknown { raw, .. } => serde_json::from_str(raw.get()).map_err(fail)?,
+        _ => serde_json::json!({"type": delivery.notification.kind()}),
+    };
+    if let Some(object) = value.as_object_mut() {
+        object.remove("pg_sig");
+        object.insert("applied".into(), delivery.applied.into());
+    }
+    Ok(value.to_string())
+}
+
+async fn print(delivery: Delivery) -> Result<(), HandlerError> {
+    let text = line(&delivery)?;
+    let mut out = std::io::stdout().lock();
+    // A line that cannot be written is not processed: IMTS will deliver it again.
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| HandlerError(format!("cannot write stdout: {e}")))
+}
+
+/// Runs the receiver until Ctrl-C.
+pub fn run(args: &ListenArgs) -> Result<(), CliError> {
+    let secret = input::agent_secret()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot start a runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| CliError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        eprintln!("imts listen: accepting notifications at http://{addr}/ (any path)");
+        let processor = Arc::new(Processor::new(Verifier::new(secret), print));
+        let service = CallbackService::new(processor);
+        let accept = async {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    // Out of descriptors or similar: back off rather than spin.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(std::time::Duration::from_secs(10))
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        };
+        tokio::select! {
+            () = accept => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,127 @@
+//! `imts listen` receiving the sandbox's callbacks: one JSON line per first-seen notification.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+use imts::models::*;
+use imts_sandbox::{AgentConfig, BackgroundSandbox, CallbackTarget, SandboxConfig};
+
+const KEY: &str = "abababababababababababababababababababababababababababababababab";
+
+fn post(addr: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn listen_prints_each_first_seen_notification_once() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imts"))
+        .args(["listen", "--listen", "127.0.0.1:0"])
+        .env("IMTS_AGENT_SECRET", "listen-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+
+    let agent = AgentConfig::parse(&format!("agent-l:listen-secret:{KEY}")).unwrap();
+    let sandbox = BackgroundSandbox::start(SandboxConfig {
+        agents: vec![agent.clone()],
+        callbacks: vec![CallbackTarget::All(format!("{url}/imts"))],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let credentials =
+        imts::Credentials::new("agent-l".parse().unwrap(), agent.agent_secret.clone())
+            .with_partner_key(agent.partner_key.clone());
+    let client = imts::BlockingClient::new(credentials, imts::Config::new(sandbox.base_url()));
+    let person = imts::personal::PersonData {
+        first_name: "A".into(),
+        last_name: "B".into(),
+        middle_name: None,
+        birth_date: "1990-01-01".into(),
+        citizenship: "KAZ".parse().unwrap(),
+        document_type: imts::enums::DocumentType::Passport,
+        document_number: "1".into(),
+        document_issued_at: "2020-01-01".into(),
+        document_expires_at: None,
+        phone: "77011234567".parse().unwrap(),
+        address: None,
+    };
+    let sender = client
+        .create_person(&CreatePerson {
+            person,
+            country: "KAZ".parse().unwrap(),
+            phone: "77011234567".parse().unwrap(),
+        })
+        .unwrap();
+    let t = client
+        .create_transfer(&CreateTransferRequest::new(
+            sender.client_uuid,
+            imts::enums::DestinationType::Phone,
+            "998901234567".parse().unwrap(),
+            None,
+            "UZB".parse().unwrap(),
+            "ORD-L".parse().unwrap(),
+            "10.00".parse().unwrap(),
+            "KZT".parse().unwrap(),
+            "UZS".parse().unwrap(),
+            "x".into(),
+            None,
+        ))
+        .unwrap();
+    client
+        .cancel(&CancelRequest::new(t.transfer_id.clone(), None))
+        .unwrap();
+
+    let mut lines = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        lines.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+    }
+    let mut statuses: Vec<String> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap().to_owned())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, vec!["canceled", "new"]);
+    let canceled = lines.iter().find(|l| l["status"] == "canceled").unwrap();
+    assert_eq!(canceled["applied"], true);
+    assert!(canceled.get("pg_sig").is_none());
+
+    // A forged notification is refused and not printed; a replay is acknowledged, not printed.
+    let forged = r#"{"type":"status_update","notification_id":"f","transfer_id":"0f8fad5b-d9cb-469f-a165-70867728950e","status":"success","updated_at":"2026-11-22T10:00:00Z","pg_sig":"00"}"#;
+    assert_eq!(post(&addr, forged), 401);
+    assert_eq!(post(&addr, "{oops"), 400);
+    let mut replay = lines[0].clone();
+    replay.as_object_mut().unwrap().remove("applied");
+    let sig = imts_core::signature::CanonicalParams::from_json(replay.to_string().as_bytes())
+        .unwrap()
+        .sign(&imts_crypto::Signer::new(
+            imts_crypto::AgentSecret::new("listen-secret").unwrap(),
+        ));
+    replay["pg_sig"] = sig.to_string().into();
+    assert_eq!(post(&addr, &replay.to_string()), 200);
+
+    child.kill().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.trim().is_empty(), "nothing else was printed: {rest}");
+    let _ = child.wait();
+}
