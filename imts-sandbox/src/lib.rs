@@ -68,7 +68,7 @@ const RECEIVERS: [(&str, &str, &str, &str); 3] = [
     ),
 ];
 
-/// A running sandbox.
+/// A running sandbox. It stops accepting connections when dropped (or on [`Sandbox::shutdown`]).
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
