@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
-use imts_callbacks::{Delivery, HandlerError, Notification, Processor, Verifier};
+use imts_callbacks::{Delivery, Handler, HandlerError, Notification, Processor, Verifier};
 use imts_crypto::AgentSecret;
 
 async fn on_delivery(delivery: Delivery) -> Result<(), HandlerError> {
@@ -31,14 +31,19 @@ async fn on_delivery(delivery: Delivery) -> Result<(), HandlerError> {
     Ok(())
 }
 
-type Shared = Arc<
-    Processor<
-        fn(
-            Delivery,
-        )
-            -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), HandlerError>> + Send>>,
-    >,
->;
+/// The application's handler.
+struct App;
+
+impl Handler for App {
+    fn handle(
+        &self,
+        delivery: Delivery,
+    ) -> impl std::future::Future<Output = Result<(), HandlerError>> + Send {
+        on_delivery(delivery)
+    }
+}
+
+type Shared = Arc<Processor<App>>;
 
 async fn imts_callback(
     State(processor): State<Shared>,
@@ -55,12 +60,7 @@ async fn imts_callback(
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?;
-    let handler: fn(
-        Delivery,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<(), HandlerError>> + Send>,
-    > = |d| Box::pin(on_delivery(d));
-    let processor: Shared = Arc::new(Processor::new(Verifier::new(secret), handler));
+    let processor: Shared = Arc::new(Processor::new(Verifier::new(secret), App));
     let app = Router::new()
         .route("/imts", post(imts_callback))
         .with_state(processor);
