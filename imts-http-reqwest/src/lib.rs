@@ -9,7 +9,7 @@
 //! use imts_http_reqwest::AsyncClient;
 //! use imts_core::{Config, Credentials};
 //! use imts_core::models::StatusRequest;
-//! use imts_crypto::{AgentSecret, PartnerKey};
+//! use imts_core::{AgentSecret, PartnerKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?)

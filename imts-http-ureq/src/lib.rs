@@ -6,7 +6,7 @@
 //! use imts_http_ureq::BlockingClient;
 //! use imts_core::{Config, Credentials};
 //! use imts_core::models::StatusRequest;
-//! use imts_crypto::AgentSecret;
+//! use imts_core::AgentSecret;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?);
