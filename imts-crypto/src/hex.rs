@@ -2,12 +2,23 @@
 
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
+/// Both hex digits of every byte, built at compile time: one lookup per byte.
+const PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
 /// Writes the lowercase hex of `bytes` into `out`, which must be twice as long.
+#[inline]
 pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
     debug_assert_eq!(out.len(), bytes.len() * 2);
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        pair.copy_from_slice(&PAIRS[usize::from(*byte)]);
     }
 }
 
