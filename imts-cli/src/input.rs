@@ -68,25 +68,12 @@ pub fn read_json_source(path: &str) -> Result<Vec<u8>, CliError> {
 
 /// Splits `KEY=VALUE` arguments.
 pub fn parse_key_values(args: &[String]) -> Result<Vec<(String, String)>, CliError> {
-    args.iter()
-        .map(|arg| match arg.split_once('=') {
-            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-            _ => Err(CliError::usage(format!(
-                "argument `{arg}` is not KEY=VALUE"
-            ))),
-        })
-        .collect()
+    imts_cli::params::parse_key_values(args).map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// The canonical parameters of `--json` (exact numbers) plus `KEY=VALUE` string pairs.
 pub fn canonical_params(json: Option<&str>, pairs: &[String]) -> Result<CanonicalParams, CliError> {
-    let mut all = Vec::new();
-    if let Some(source) = json {
-        let body = read_json_source(source)?;
-        let params = CanonicalParams::from_json(&body)
-            .map_err(|e| CliError::usage(format!("--json {source}: {e}")))?;
-        all.extend(params.pairs().iter().cloned());
-    }
-    all.extend(parse_key_values(pairs)?);
-    CanonicalParams::from_pairs(all).map_err(|e| CliError::usage(e.to_string()))
+    let body = json.map(read_json_source).transpose()?;
+    imts_cli::params::canonical_params(body.as_deref(), &parse_key_values(pairs)?)
+        .map_err(|e| CliError::usage(e.to_string()))
 }

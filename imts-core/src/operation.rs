@@ -184,7 +184,7 @@ impl Operation for Payout {
 /// A call to any path with a JSON object of parameters, signed and authenticated like the typed
 /// calls. A path the endpoint table knows keeps that endpoint's retry rules; any other write is
 /// never repeated after it may have reached the server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RawCall {
     route: Route,
     params: Params,
@@ -228,6 +228,15 @@ impl RawCall {
     }
 }
 
+impl std::fmt::Debug for RawCall {
+    // The parameters may hold anything a caller put there: only the route is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawCall")
+            .field("route", &self.route.name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Operation for RawCall {
     type Output = Box<RawValue>;
     fn route(&self) -> Route {
@@ -239,11 +248,22 @@ impl Operation for RawCall {
 }
 
 /// A request signed once and sent as many times as the call needs (only the token changes).
-#[derive(Debug, Clone)]
+/// Its `Debug` shows the route and the body's length, never the body (it may hold a phone
+/// number sent in clear).
+#[derive(Clone)]
 pub struct PreparedRequest {
     route: Route,
     path_and_query: String,
     body: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("route", &self.route.name)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Adds `"key":value_json` to a serialized JSON object.

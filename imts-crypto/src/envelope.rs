@@ -55,6 +55,9 @@ impl Plaintext {
     }
 }
 
+// The only field is `Zeroizing`.
+impl zeroize::ZeroizeOnDrop for Plaintext {}
+
 impl fmt::Debug for Plaintext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Plaintext(<{} bytes redacted>)", self.0.len())

@@ -6,7 +6,7 @@ use aes::cipher::KeyInit;
 use aes::{Aes256Dec, Aes256Enc};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Length in bytes of a partner key (AES-256).
 pub const PARTNER_KEY_LEN: usize = 32;
@@ -54,6 +54,9 @@ impl AgentSecret {
         &self.0
     }
 }
+
+// The only field is `Zeroizing`, which wipes the bytes when the secret is dropped.
+impl ZeroizeOnDrop for AgentSecret {}
 
 impl fmt::Debug for AgentSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -124,6 +127,9 @@ impl PartnerKey {
         Zeroizing::new(text)
     }
 }
+
+// `raw` is `Zeroizing`; the AES key schedules wipe themselves (the `aes` crate's `zeroize` feature).
+impl ZeroizeOnDrop for PartnerKey {}
 
 impl fmt::Debug for PartnerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

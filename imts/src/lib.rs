@@ -47,10 +47,10 @@ pub use imts_core::{
     retry, session, signature, transport, values,
 };
 pub use imts_core::{
-    ApiError, Call, Config, Credentials, Endpoint, Error, Operation, RawCall, RetryPolicy,
-    SignatureScheme, Step, TokenSession, TransportError, TransportErrorKind,
+    ApiError, Call, Config, Credentials, Endpoint, Error, Operation, PreparedRequest, RawCall,
+    RetryPolicy, SignatureScheme, Step, TokenSession, TransportError, TransportErrorKind,
 };
-pub use imts_crypto::{AgentSecret, DecryptError, Packing, PartnerKey, PgSig, Signer};
+pub use imts_crypto::{AgentSecret, DecryptError, Packing, PartnerKey, PgSig, Plaintext, Signer};
 
 #[cfg(feature = "async")]
 pub use imts_http_reqwest::{AsyncClient, ReqwestTransport};

@@ -34,26 +34,6 @@ pub struct CallArgs {
     output: Output,
 }
 
-/// Appends string fields to a JSON object's text, keeping its numbers exactly as written.
-fn with_pairs(object: &[u8], pairs: &[(String, String)]) -> Result<Vec<u8>, CliError> {
-    let text = std::str::from_utf8(object)
-        .map_err(|_| CliError::usage("--json is not UTF-8"))?
-        .trim();
-    let text = if text.is_empty() { "{}" } else { text };
-    let inner = text
-        .strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .ok_or_else(|| CliError::usage("--json must be a JSON object"))?;
-    let mut fields: Vec<String> = Vec::new();
-    if !inner.trim().is_empty() {
-        fields.push(inner.trim().to_owned());
-    }
-    for (key, value) in pairs {
-        fields.push(format!("{}:{}", json!(key), json!(value)));
-    }
-    Ok(format!("{{{}}}", fields.join(",")).into_bytes())
-}
-
 /// Performs the call and prints the answer.
 pub fn run(args: &CallArgs) -> Result<(), CliError> {
     let (method, path, pair_args) = if args.endpoint == "raw" {
@@ -83,7 +63,8 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
         Some(source) => input::read_json_source(source)?,
         None => b"{}".to_vec(),
     };
-    let body = with_pairs(&json, &pairs)?;
+    let body = imts_cli::params::json_with_pairs(&json, &pairs)
+        .map_err(|e| CliError::usage(e.to_string()))?;
     let client = AnyClient::new(
         args.transport,
         credentials_from_env()?,

@@ -26,6 +26,9 @@ impl Token {
     }
 }
 
+// The only field is `Zeroizing`.
+impl zeroize::ZeroizeOnDrop for Token {}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")

@@ -1,0 +1,279 @@
+//! Secrets hygiene: a whole life cycle through both clients with every tracing event captured at
+//! TRACE, every public type formatted with `{:?}`, every error message collected, and all of it
+//! scanned for the agent secret, the partner key (raw, hex, Base64), the access and refresh
+//! tokens, and every personal-data value used. Zero hits. Secret types zeroize on drop, by
+//! `zeroize`'s own guarantee (`ZeroizeOnDrop`).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use imts::enums::OriginatorType;
+use imts::models::*;
+use imts::transport::{AsyncTransport, BlockingTransport};
+use imts::{AgentSecret, Config, Credentials, Packing, PartnerKey, TransportError};
+use imts_conformance::{person, transfer};
+use imts_sandbox::{AgentConfig, BackgroundSandbox, SandboxConfig};
+
+const SECRET: &str = "hygiene-Agent-Secret-42";
+const RAW_KEY: &str = "0123456789abcdef0123456789ABCDEF";
+
+/// Everything written by the tracing subscriber.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Records every response body, so the test learns the tokens the server issued.
+#[derive(Clone, Default)]
+struct Tokens(Arc<Mutex<Vec<String>>>);
+
+impl Tokens {
+    fn record(&self, response: &http::Response<Vec<u8>>) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(response.body()) {
+            for field in ["access_token", "refresh_token"] {
+                if let Some(token) = value.get(field).and_then(|t| t.as_str()) {
+                    self.0.lock().unwrap().push(token.to_owned());
+                }
+            }
+        }
+    }
+}
+
+struct RecordingAsync(imts::ReqwestTransport, Tokens);
+impl AsyncTransport for RecordingAsync {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let response = self.0.send(request, timeout).await?;
+        self.1.record(&response);
+        Ok(response)
+    }
+}
+
+struct RecordingBlocking(imts::UreqTransport, Tokens);
+impl BlockingTransport for RecordingBlocking {
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let response = self.0.send(request, timeout)?;
+        self.1.record(&response);
+        Ok(response)
+    }
+}
+
+#[test]
+fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // Global, so events from every thread (runtime workers, the sandbox's threads) are captured.
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only subscriber in this test binary");
+    // reqwest, hyper and ureq log through `log`: forward those records into the capture too.
+    let _ = tracing_log::LogTracer::init_with_filter(tracing_log::log::LevelFilter::Trace);
+
+    let key = PartnerKey::parse(RAW_KEY).unwrap();
+    let key_hex = key.to_hex().to_string();
+    let key_b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(RAW_KEY)
+    };
+    let agent = AgentConfig::parse(&format!("hygiene-agent:{SECRET}:{key_hex}")).unwrap();
+    let sandbox = BackgroundSandbox::start(SandboxConfig {
+        agents: vec![agent],
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let credentials = || {
+        Credentials::new(
+            "hygiene-agent".parse().unwrap(),
+            AgentSecret::new(SECRET).unwrap(),
+        )
+        .with_partner_key(PartnerKey::parse(RAW_KEY).unwrap())
+    };
+    let tokens = Tokens::default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let async_client = imts::AsyncClient::with_transport(
+        RecordingAsync(
+            imts::ReqwestTransport::new(Duration::from_secs(5)).unwrap(),
+            tokens.clone(),
+        ),
+        credentials(),
+        Config::new(sandbox.base_url()),
+    );
+    let blocking_client = imts::BlockingClient::with_transport(
+        RecordingBlocking(
+            imts::UreqTransport::new(Duration::from_secs(5)),
+            tokens.clone(),
+        ),
+        credentials(),
+        Config::new(sandbox.base_url()),
+    );
+
+    let person = person("Ivanova");
+    let mut shown: Vec<String> = Vec::new();
+    let mut record = |label: &str, text: String| shown.push(format!("{label}: {text}"));
+    record("credentials", format!("{:?}", credentials()));
+    record("key", format!("{key:?}"));
+    record("secret", format!("{:?}", AgentSecret::new(SECRET).unwrap()));
+    record("person", format!("{person:?}"));
+    record("clients", format!("{async_client:?} {blocking_client:?}"));
+    let sealed = person.seal(&key, Packing::IvCiphertext).unwrap();
+    record("sealed", format!("{sealed:?}"));
+    record(
+        "plaintext",
+        format!(
+            "{:?}",
+            key.decrypt(sealed.as_str(), Packing::IvCiphertext).unwrap()
+        ),
+    );
+
+    for (label, run_blocking) in [("async", false), ("blocking", true)] {
+        let call = |op: &dyn Fn() -> Result<String, imts::Error>| match op() {
+            Ok(debug) => debug,
+            Err(e) => format!("{e} | {e:?}"),
+        };
+        macro_rules! go {
+            ($op:expr) => {{
+                let op = $op;
+                record(&format!("{label} request"), format!("{op:?}"));
+                let prepared = imts::PreparedRequest::new(
+                    &op,
+                    &credentials(),
+                    &Config::new(sandbox.base_url()),
+                    1,
+                );
+                record(&format!("{label} prepared"), format!("{prepared:?}"));
+                let result = if run_blocking {
+                    blocking_client.call(&op)
+                } else {
+                    runtime.block_on(async_client.call(&op))
+                };
+                let text = call(&|| result.clone().map(|r| format!("{r:?}")));
+                record(&format!("{label} result"), text);
+                result
+            }};
+        }
+        let sender = go!(CreatePerson {
+            person: person.clone(),
+            country: "KAZ".parse().unwrap(),
+            phone: "77011234567".parse().unwrap()
+        })
+        .unwrap();
+        go!(PersonInfoRequest::new(sender.client_uuid.clone())).unwrap();
+        go!(FeesRequest::new(
+            OriginatorType::Person,
+            "UZB".parse().unwrap(),
+            "100.50".parse().unwrap(),
+            "KZT".parse().unwrap(),
+            "UZS".parse().unwrap()
+        ))
+        .unwrap();
+        let t = go!(transfer(&sender.client_uuid, &format!("HYG-{label}"))).unwrap();
+        go!(ConfirmRequest::new(t.transfer_id.clone())).unwrap();
+        go!(SearchRequest::new(
+            imts::enums::DestinationType::Phone,
+            "998901234567".parse().unwrap(),
+            None
+        ))
+        .unwrap();
+        go!(Payout {
+            transfer_id: t.transfer_id.clone(),
+            recipient: person.clone()
+        })
+        .unwrap();
+        go!(PayoutConfirmRequest::new(t.transfer_id.clone())).unwrap();
+        go!(InfoRequest::by_transfer_id(t.transfer_id.clone())).unwrap();
+        // Errors too: a refused transition, an unknown order, a bad value.
+        let _ = go!(CancelRequest::new(t.transfer_id.clone(), None));
+        let _ = go!(StatusRequest::by_order_id("nope".parse().unwrap()));
+        record(
+            "value error",
+            format!(
+                "{:?} {}",
+                "7701".parse::<imts::values::Phone>().unwrap_err(),
+                "7701".parse::<imts::values::Phone>().unwrap_err()
+            ),
+        );
+    }
+    // A wrong secret: the 401 and its error text.
+    let intruder = imts::BlockingClient::new(
+        Credentials::new(
+            "hygiene-agent".parse().unwrap(),
+            AgentSecret::new("wrong-but-close-42").unwrap(),
+        ),
+        Config::new(sandbox.base_url()),
+    );
+    let e = intruder
+        .call(&StatusRequest::by_order_id("x".parse().unwrap()))
+        .unwrap_err();
+    shown.push(format!("{e} {e:?}"));
+    drop(runtime);
+
+    let tokens = tokens.0.lock().unwrap().clone();
+    assert!(tokens.len() >= 4, "the tokens issued were recorded");
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("imts.call"), "tracing was captured");
+    let haystack = format!("{logs}\n{}", shown.join("\n"));
+    // Positive controls: what may be shown is found, so the scan sees what it should.
+    assert!(
+        haystack.contains("hygiene-agent")
+            && haystack.contains("HYG-async")
+            && haystack.contains("********4567")
+    );
+    let mut needles: Vec<(String, String)> = vec![
+        ("agent secret".into(), SECRET.into()),
+        ("partner key raw".into(), RAW_KEY.into()),
+        ("partner key hex".into(), key_hex.clone()),
+        ("partner key base64".into(), key_b64.clone()),
+        ("first name".into(), "Aigerim".into()),
+        ("last name".into(), "Ivanova".into()),
+        ("middle name".into(), "Serikovna".into()),
+        ("document number".into(), "N1234567".into()),
+        ("birth date".into(), "1990-04-12".into()),
+        ("address".into(), "Abay 1".into()),
+        ("phone".into(), "77011234567".into()),
+        ("destination".into(), "998901234567".into()),
+        ("wrong secret".into(), "wrong-but-close-42".into()),
+    ];
+    needles.extend(tokens.into_iter().map(|t| ("token".into(), t)));
+    let hits: Vec<String> = needles
+        .iter()
+        .filter(|(_, needle)| haystack.contains(needle.as_str()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert!(hits.is_empty(), "leaked: {hits:?}");
+    println!("hygiene: scanned {} bytes of TRACE logs and {} Debug/error strings for {} secrets and personal values: 0 hits", logs.len(), shown.len(), needles.len());
+}
+
+#[test]
+fn secret_types_zeroize_on_drop() {
+    fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroizes_on_drop::<imts::AgentSecret>();
+    zeroizes_on_drop::<imts::PartnerKey>();
+    zeroizes_on_drop::<imts::Plaintext>();
+    zeroizes_on_drop::<imts::models::Token>();
+    zeroizes_on_drop::<imts::personal::PersonData>();
+    zeroizes_on_drop::<imts::personal::BusinessData>();
+}
