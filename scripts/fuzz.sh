@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds="${1:-600}"
 targets=(decode_responses callbacks envelope canonicalize cli_params)
-cargo +nightly fuzz build "${targets[@]:0:0}" >/dev/null 2>&1 || cargo +nightly fuzz build
+cargo +nightly fuzz build >/dev/null
 status=0
 for target in "${targets[@]}"; do
     log="$(mktemp)"

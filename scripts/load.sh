@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Sustained load on loopback from a separate process (wrk), bounded in time:
+#   1. the sandbox serving Status (signed GET, bearer token),
+#   2. `imts listen` verifying notifications (a signed body, replayed: each delivery is verified,
+#      de-duplicated and acknowledged).
+# Reports requests/s, p99 latency, errors and peak memory (VmHWM) of each server.
+# Usage: scripts/load.sh [SECONDS] [CONNECTIONS]   (CI runs a short form: 3 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+connections="${2:-32}"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+# PROFILE=debug reuses the test build (CI's short form); the figures to report come from release.
+profile="${PROFILE:-release}"
+if [ "$profile" = release ]; then cargo build -q --release -p imts-cli; else cargo build -q -p imts-cli; fi
+imts="target/$profile/imts"
+work="$(mktemp -d)"
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+pids=()
+trap cleanup EXIT
+
+key=$(printf 'ab%.0s' $(seq 32))
+secret="load-secret"
+"$imts" sandbox --listen 127.0.0.1:0 --access-ttl 86400 --agent "load-agent:$secret:$key" >"$work/sandbox.out" 2>&1 &
+pids+=($!); sandbox_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/sandbox.out" && break; sleep 0.05; done
+base=$(head -1 "$work/sandbox.out" | awk '{print $NF}')
+
+token=$(curl -s -X POST "$base/v5/partner/transfer/agent/auth" -H 'content-type: application/json' \
+    -d "{\"agent_id\":\"load-agent\",\"agent_secret\":\"$secret\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# A real transfer to ask about: the demo's first one (it ends `success`).
+order=$(IMTS_AGENT_ID=load-agent IMTS_AGENT_SECRET=$secret IMTS_PARTNER_KEY=$key \
+    "$imts" demo --base-url "$base" --transport blocking | grep -o 'order DEMO-[^ ]*' | head -1 | cut -d' ' -f2)
+sig=$(IMTS_AGENT_SECRET=$secret "$imts" sign "order_id=$order" | tail -1)
+url="$base/v5/partner/transfer/status?order_id=$order&pg_sig=$sig"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$url")
+[ "$code" = 200 ] || { echo "unexpected status $code from the sandbox" >&2; exit 1; }
+
+report() { # name pid wrk-output
+    local rps p99 errors non2xx hwm
+    rps=$(awk '/Requests\/sec/ {print $2}' "$3")
+    p99=$(awk '/ 99%/ {print $2}' "$3")
+    errors=$(awk '/Socket errors/ {print $0}' "$3")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' "$3")
+    hwm=$(awk '/VmHWM/ {print $2" "$3}' "/proc/$2/status")
+    echo "load $1: ${rps} req/s, p99 ${p99}, peak memory ${hwm}, ${connections} connections, ${seconds}s${errors:+, $errors}${non2xx:+, non-2xx $non2xx}"
+}
+
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" >"$work/status.txt"
+report "sandbox Status" "$sandbox_pid" "$work/status.txt"
+
+IMTS_AGENT_SECRET=$secret "$imts" listen --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err" &
+pids+=($!); listen_pid=$!
+for _ in $(seq 100); do grep -q accepting "$work/listen.err" && break; sleep 0.05; done
+hook=$(grep -o 'http://[^ ]*' "$work/listen.err" | head -1)
+fields='"type":"status_update","notification_id":"load-1","transfer_id":"0f8fad5b-d9cb-469f-a165-70867728950e","order_id":"LOAD-1","status":"process","previous_status":"new","updated_at":"2026-11-22T10:00:00.000000Z"'
+nsig=$(echo "{$fields}" | IMTS_AGENT_SECRET=$secret "$imts" sign --json - | tail -1)
+body="{$fields,\"pg_sig\":\"$nsig\"}"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d "$body" "$hook")
+[ "$code" = 200 ] || { echo "unexpected status $code from imts listen" >&2; exit 1; }
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$hook" >"$work/listen.txt"
+report "imts listen (verify + de-duplicate + ack)" "$listen_pid" "$work/listen.txt"
+if grep -q "Non-2xx" "$work/listen.txt" "$work/status.txt"; then echo "non-2xx answers under load" >&2; exit 1; fi
+if grep -q "Socket errors" "$work/listen.txt" "$work/status.txt"; then echo "socket errors under load" >&2; exit 1; fi
