@@ -43,6 +43,7 @@ pub mod response;
 pub mod retry;
 pub mod session;
 pub mod signature;
+pub mod token_store;
 pub mod transport;
 pub mod values;
 #[doc(hidden)]

@@ -13,6 +13,8 @@ use crate::models::auth::{Token, TokenResponse};
 use crate::operation::build_http;
 use crate::response;
 use crate::retry::SplitMix64;
+use crate::token_store::SharedTokens;
+use crate::values::Timestamp;
 
 /// Which token exchange a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +232,41 @@ impl TokenSession {
             refresh_usable: true,
             stale: false,
         });
+    }
+
+    /// The current token pair, for a shared store.
+    #[must_use]
+    pub fn export(&self) -> Option<SharedTokens> {
+        self.held.as_ref().map(|held| SharedTokens {
+            generation: self.generation,
+            access_token: held.access.clone(),
+            refresh_token: held.refresh.clone(),
+            access_expire_at: Timestamp::new(held.access_expires),
+            refresh_expire_at: Timestamp::new(held.refresh_expires),
+        })
+    }
+
+    /// Takes a newer token pair from a shared store (another instance renewed it). Returns whether
+    /// it was newer than the one held.
+    pub fn adopt(&mut self, shared: &SharedTokens, margin: Duration, now: OffsetDateTime) -> bool {
+        if shared.generation <= self.generation {
+            return false;
+        }
+        let tokens = TokenResponse::new(
+            shared.access_token.clone(),
+            shared.refresh_token.clone(),
+            shared.access_expire_at,
+            shared.refresh_expire_at,
+        );
+        self.store(tokens, margin, now);
+        self.generation = shared.generation;
+        true
+    }
+
+    /// Makes the next generation number larger than `generation` (a shared store's), so the pair
+    /// this session obtains next supersedes it.
+    pub fn raise_generation(&mut self, generation: u64) {
+        self.generation = self.generation.max(generation);
     }
 
     /// Marks the current token as due for renewal, so the next [`poll`](Self::poll) refreshes

@@ -15,7 +15,8 @@ use crate::driver::{Call, Step};
 use crate::error::{Error, TransportError};
 use crate::models::auth::Token;
 use crate::operation::Operation;
-use crate::session::{SessionStep, TokenSession};
+use crate::session::TokenSession;
+use crate::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
 
 /// A blocking HTTP transport.
 pub trait BlockingTransport {
@@ -89,52 +90,117 @@ impl Default for Timeouts {
     }
 }
 
-/// Obtains a usable access token under the session lock: at most one exchange runs at a time
-/// for a credential, and callers that waited find the fresh token ready.
-///
-/// # Errors
-/// The exchange's failure.
-pub fn ensure_token_blocking<T: BlockingTransport + ?Sized, C: Clock + ?Sized>(
-    session: &Mutex<TokenSession>,
-    stale_generation: Option<u64>,
-    credentials: &Credentials,
-    config: &Config,
-    transport: &T,
-    clock: &C,
-    timeouts: Timeouts,
-) -> Result<(Token, u64), Error> {
-    let mut session = session
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(generation) = stale_generation {
-        session.invalidate(generation);
+/// Everything a blocking call needs besides the operation.
+pub struct BlockingContext<'a, T: ?Sized, C: ?Sized> {
+    /// The local token session (its lock makes token exchanges single-flight per process).
+    pub session: &'a Mutex<TokenSession>,
+    /// A store shared with other instances, if any.
+    pub store: Option<&'a dyn TokenStore>,
+    /// This instance's name in the store's lease.
+    pub holder: &'a str,
+    /// Credentials.
+    pub credentials: &'a Credentials,
+    /// Configuration.
+    pub config: &'a Config,
+    /// The transport.
+    pub transport: &'a T,
+    /// Time and sleep.
+    pub clock: &'a C,
+    /// Per-attempt timeout.
+    pub timeouts: Timeouts,
+}
+
+impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C> {
+    /// Obtains a usable access token: at most one exchange runs at a time for a credential in
+    /// this process (the session lock) and, with a store, across instances (its lease).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn ensure_token(&self, stale_generation: Option<u64>) -> Result<(Token, u64), Error> {
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(generation) = stale_generation {
+            session.invalidate(generation);
+        }
+        let mut acquirer = TokenAcquirer::new(&mut session, self.store, self.holder);
+        let deadline = self.clock.now() + LEASE_TTL + self.timeouts.per_attempt;
+        let result = loop {
+            match acquirer.next(self.credentials, self.config, self.clock.now()) {
+                Ok(TokenStep::Ready(token, generation)) => break Ok((token, generation)),
+                Ok(TokenStep::Wait(duration)) if self.clock.now() < deadline => {
+                    self.clock.sleep(duration)
+                }
+                Ok(TokenStep::Wait(_)) => {
+                    break Err(Error::Transport {
+                        endpoint: "refresh-token".into(),
+                        error: TransportError::new(
+                            crate::error::TransportErrorKind::Timeout,
+                            "waited too long for another instance's refresh",
+                        ),
+                    })
+                }
+                Ok(TokenStep::Send(request, exchange)) => {
+                    let response = match self.transport.send(request, self.timeouts.per_attempt) {
+                        Ok(response) => response,
+                        Err(error) => {
+                            break Err(Error::Transport {
+                                endpoint: exchange.endpoint().spec().name.to_owned(),
+                                error,
+                            })
+                        }
+                    };
+                    let status = response.status().as_u16();
+                    if let Err(error) = acquirer.handle(
+                        exchange,
+                        status,
+                        response.body(),
+                        self.config,
+                        self.clock.now(),
+                    ) {
+                        break Err(error);
+                    }
+                }
+                Err(error) => break Err(error),
+            }
+        };
+        for error in acquirer.store_errors.drain(..) {
+            tracing::warn!(%error, "token store unavailable; using this instance's own session");
+        }
+        result
     }
-    // Authenticate, or refresh and (if the refresh is refused) authenticate: at most two exchanges.
-    for _ in 0..3 {
-        match session.poll(credentials, config, clock.now())? {
-            SessionStep::Ready { access, generation } => return Ok((access, generation)),
-            SessionStep::Send { request, exchange } => {
-                let response = transport
-                    .send(request, timeouts.per_attempt)
-                    .map_err(|error| Error::Transport {
-                        endpoint: exchange.endpoint().spec().name.to_owned(),
-                        error,
-                    })?;
-                let status = response.status().as_u16();
-                session.handle(exchange, status, response.body(), config, clock.now())?;
+
+    /// Runs a call to the end.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub fn run<O: Operation>(&self, op: &O, seed: u64) -> Result<O::Output, Error> {
+        let mut call = Call::new(op, self.credentials, self.config, self.clock.now(), seed);
+        loop {
+            match call.poll(self.clock.now()) {
+                Step::NeedToken { stale_generation } => match self.ensure_token(stale_generation) {
+                    Ok((token, generation)) => call.set_token(token, generation),
+                    Err(error) => call.token_failed(error, self.clock.now()),
+                },
+                Step::Send(request) => {
+                    let timeout = self
+                        .timeouts
+                        .per_attempt
+                        .min(call.remaining(self.clock.now()));
+                    match self.transport.send(request, timeout) {
+                        Ok(response) => call.on_response(response, self.clock.now()),
+                        Err(error) => call.on_transport_error(error, self.clock.now()),
+                    }
+                }
+                Step::Wait(duration) => self.clock.sleep(duration),
+                Step::Done(result) => return result,
             }
         }
     }
-    Err(Error::Transport {
-        endpoint: "get-token".into(),
-        error: TransportError::new(
-            crate::error::TransportErrorKind::Other,
-            "no token after re-authentication",
-        ),
-    })
 }
 
-/// Runs a call to the end over a blocking transport.
+/// Runs a call to the end over a blocking transport, with no shared store.
 ///
 /// # Errors
 /// Whatever the call ends in.
@@ -154,32 +220,15 @@ where
     T: BlockingTransport + ?Sized,
     C: Clock + ?Sized,
 {
-    let mut call = Call::new(op, credentials, config, clock.now(), seed);
-    loop {
-        match call.poll(clock.now()) {
-            Step::NeedToken { stale_generation } => {
-                match ensure_token_blocking(
-                    session,
-                    stale_generation,
-                    credentials,
-                    config,
-                    transport,
-                    clock,
-                    timeouts,
-                ) {
-                    Ok((token, generation)) => call.set_token(token, generation),
-                    Err(error) => call.token_failed(error, clock.now()),
-                }
-            }
-            Step::Send(request) => {
-                let timeout = timeouts.per_attempt.min(call.remaining(clock.now()));
-                match transport.send(request, timeout) {
-                    Ok(response) => call.on_response(response, clock.now()),
-                    Err(error) => call.on_transport_error(error, clock.now()),
-                }
-            }
-            Step::Wait(duration) => clock.sleep(duration),
-            Step::Done(result) => return result,
-        }
+    BlockingContext {
+        session,
+        store: None,
+        holder: "",
+        credentials,
+        config,
+        transport,
+        clock,
+        timeouts,
     }
+    .run(op, seed)
 }

@@ -27,10 +27,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imts_core::models::auth::Token;
+use imts_core::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
 use imts_core::transport::{AsyncTransport, Timeouts};
 use imts_core::{
-    Call, Config, Credentials, Error, Operation, RawCall, SessionStep, Step, TokenSession,
-    TransportError, TransportErrorKind,
+    Call, Config, Credentials, Error, Operation, RawCall, Step, TokenSession, TransportError,
+    TransportErrorKind,
 };
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -124,6 +125,8 @@ struct Inner<T> {
     config: Config,
     timeouts: Timeouts,
     session: tokio::sync::Mutex<TokenSession>,
+    store: Option<Arc<dyn TokenStore>>,
+    holder: String,
     seed: AtomicU64,
 }
 
@@ -177,9 +180,22 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 config,
                 timeouts: Timeouts::default(),
                 session: tokio::sync::Mutex::new(TokenSession::new(seed)),
+                store: None,
+                holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
             }),
         }
+    }
+
+    /// Shares tokens with other instances through `store` (Redis, say): only one instance
+    /// refreshes at a time and the others adopt its result. The store is consulted only when a
+    /// token must be renewed, never on an ordinary call. Call before cloning the client.
+    #[must_use]
+    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store = Some(store);
+        }
+        self
     }
 
     /// Sets the per-attempt timeout (each HTTP exchange; the whole-call budget is
@@ -227,38 +243,57 @@ impl<T: AsyncTransport> AsyncClient<T> {
         if let Some(generation) = stale {
             session.invalidate(generation);
         }
-        for _ in 0..3 {
-            match session.poll(&inner.credentials, &inner.config, OffsetDateTime::now_utc())? {
-                SessionStep::Ready { access, generation } => return Ok((access, generation)),
-                SessionStep::Send { request, exchange } => {
+        let mut acquirer = TokenAcquirer::new(&mut session, inner.store.as_deref(), &inner.holder);
+        let deadline = Instant::now() + LEASE_TTL + inner.timeouts.per_attempt;
+        let result = loop {
+            match acquirer.next(&inner.credentials, &inner.config, OffsetDateTime::now_utc()) {
+                Ok(TokenStep::Ready(token, generation)) => break Ok((token, generation)),
+                Ok(TokenStep::Wait(duration)) if Instant::now() < deadline => {
+                    tokio::time::sleep(duration).await
+                }
+                Ok(TokenStep::Wait(_)) => {
+                    break Err(Error::Transport {
+                        endpoint: "refresh-token".into(),
+                        error: TransportError::new(
+                            TransportErrorKind::Timeout,
+                            "waited too long for another instance's refresh",
+                        ),
+                    })
+                }
+                Ok(TokenStep::Send(request, exchange)) => {
                     let span = tracing::debug_span!("imts.token", exchange = ?exchange);
-                    let response = inner
+                    let response = match inner
                         .transport
                         .send(request, inner.timeouts.per_attempt)
                         .instrument(span)
                         .await
-                        .map_err(|error| Error::Transport {
-                            endpoint: exchange.endpoint().spec().name.into(),
-                            error,
-                        })?;
+                    {
+                        Ok(response) => response,
+                        Err(error) => {
+                            break Err(Error::Transport {
+                                endpoint: exchange.endpoint().spec().name.into(),
+                                error,
+                            })
+                        }
+                    };
                     let status = response.status().as_u16();
-                    session.handle(
+                    if let Err(error) = acquirer.handle(
                         exchange,
                         status,
                         response.body(),
                         &inner.config,
                         OffsetDateTime::now_utc(),
-                    )?;
+                    ) {
+                        break Err(error);
+                    }
                 }
+                Err(error) => break Err(error),
             }
+        };
+        for error in acquirer.store_errors.drain(..) {
+            tracing::warn!(%error, "token store unavailable; using this instance's own session");
         }
-        Err(Error::Transport {
-            endpoint: "get-token".into(),
-            error: TransportError::new(
-                TransportErrorKind::Other,
-                "no token after re-authentication",
-            ),
-        })
+        result
     }
 
     /// Runs any operation to the end.

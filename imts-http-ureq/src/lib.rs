@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use imts_core::transport::{run_blocking, BlockingTransport, SystemClock, Timeouts};
+use imts_core::token_store::TokenStore;
+use imts_core::transport::{BlockingContext, BlockingTransport, SystemClock, Timeouts};
 use imts_core::{
     Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
     TransportErrorKind,
@@ -105,7 +106,24 @@ struct Inner<T> {
     config: Config,
     timeouts: Timeouts,
     session: Mutex<TokenSession>,
+    store: Option<Arc<dyn TokenStore>>,
+    holder: String,
     seed: AtomicU64,
+}
+
+impl<T: BlockingTransport> Inner<T> {
+    fn context(&self) -> BlockingContext<'_, T, SystemClock> {
+        BlockingContext {
+            session: &self.session,
+            store: self.store.as_deref(),
+            holder: &self.holder,
+            credentials: &self.credentials,
+            config: &self.config,
+            transport: &self.transport,
+            clock: &SystemClock,
+            timeouts: self.timeouts,
+        }
+    }
 }
 
 /// The blocking IMTS client. Cheap to clone; clones (and threads) share the token session.
@@ -149,9 +167,21 @@ impl<T: BlockingTransport> BlockingClient<T> {
                 config,
                 timeouts: Timeouts::default(),
                 session: Mutex::new(TokenSession::new(seed)),
+                store: None,
+                holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
             }),
         }
+    }
+
+    /// Shares tokens with other instances through `store` (Redis, say): only one instance
+    /// refreshes at a time and the others adopt its result. Call before cloning the client.
+    #[must_use]
+    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.store = Some(store);
+        }
+        self
     }
 
     /// Sets the per-attempt timeout. Call before cloning the client.
@@ -184,17 +214,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
     /// # Errors
     /// The exchange's failure.
     pub fn authenticate(&self) -> Result<(), Error> {
-        let inner = &self.inner;
-        imts_core::transport::ensure_token_blocking(
-            &inner.session,
-            None,
-            &inner.credentials,
-            &inner.config,
-            &inner.transport,
-            &SystemClock,
-            inner.timeouts,
-        )
-        .map(|_| ())
+        self.inner.context().ensure_token(None).map(|_| ())
     }
 
     /// Renews the token pair now with Refresh token (authenticating first if there is none).
@@ -224,16 +244,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         let span = tracing::info_span!("imts.call", endpoint = %name, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
         let _entered = span.enter();
         let started = Instant::now();
-        let result = run_blocking(
-            op,
-            &inner.session,
-            &inner.credentials,
-            &inner.config,
-            &inner.transport,
-            &SystemClock,
-            inner.timeouts,
-            seed,
-        );
+        let result = inner.context().run(op, seed);
         span.record(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

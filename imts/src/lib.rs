@@ -57,6 +57,14 @@ pub use imts_http_reqwest::{AsyncClient, ReqwestTransport};
 #[cfg(feature = "blocking")]
 pub use imts_http_ureq::{BlockingClient, UreqTransport};
 
+/// Receiving notifications (feature `callbacks`).
+#[cfg(feature = "callbacks")]
+pub use imts_callbacks as callbacks;
+pub use imts_core::token_store::{MemoryTokenStore, TokenStore};
+/// Shared state in Redis (feature `redis`).
+#[cfg(feature = "redis")]
+pub use imts_redis::{RedisSeenStore, RedisTokenStore};
+
 /// The client of the enabled transport: async when `async` is on, else blocking.
 #[cfg(feature = "async")]
 pub type Client = AsyncClient;

@@ -19,6 +19,10 @@ pub struct ListenArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
     listen: SocketAddr,
+    /// Share seen notification ids with other instances through Redis (`redis://host:port/`).
+    /// Ids are namespaced by IMTS_AGENT_ID (default `default`).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -61,8 +65,41 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::usage(e.to_string()))?;
         eprintln!("imts listen: accepting notifications at http://{addr}/ (any path)");
-        let processor = Arc::new(Processor::new(Verifier::new(secret), print));
-        let service = CallbackService::new(processor);
+        let verifier = Verifier::new(secret);
+        match &args.redis {
+            Some(url) => {
+                let namespace = std::env::var("IMTS_AGENT_ID").unwrap_or_else(|_| "default".into());
+                let store = imts_redis::RedisSeenStore::open(url, &namespace)
+                    .map_err(|e| CliError::usage(format!("--redis {url}: {e}")))?;
+                let processor = Processor::with_parts(
+                    verifier,
+                    print,
+                    store,
+                    imts_core::transport::SystemClock,
+                );
+                serve(listener, CallbackService::new(Arc::new(processor))).await;
+            }
+            None => {
+                serve(
+                    listener,
+                    CallbackService::new(Arc::new(Processor::new(verifier, print))),
+                )
+                .await
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Accepts connections until Ctrl-C.
+async fn serve<H, S>(
+    listener: tokio::net::TcpListener,
+    service: CallbackService<H, S, imts_core::transport::SystemClock>,
+) where
+    H: imts_callbacks::Handler + 'static,
+    S: imts_callbacks::SeenStore + 'static,
+{
+    {
         let accept = async {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -84,6 +121,5 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
             () = accept => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-        Ok(())
-    })
+    }
 }
