@@ -33,6 +33,16 @@ macro_rules! wire_enum {
             }
         }
 
+        impl crate::wire::SignValue for $name {
+            fn sign_text(&self) -> crate::wire::SignText<'_> {
+                if self.as_str().is_empty() {
+                    crate::wire::SignText::Skip
+                } else {
+                    crate::wire::SignText::Text(self.as_str())
+                }
+            }
+        }
+
         impl From<&str> for $name {
             fn from(text: &str) -> Self {
                 match text {

@@ -77,6 +77,13 @@ pub trait Operation {
     fn subject(&self) -> Subject {
         Subject::None
     }
+
+    /// Signs the parameters straight from the typed fields, without JSON, when the operation
+    /// can (it is sent as it is, and has no unknown fields or arrays). The result equals the
+    /// signature of the canonicalized body; `None` means "use the body".
+    fn sign_fields(&self, _signer: &imts_crypto::Signer) -> Option<imts_crypto::PgSig> {
+        None
+    }
 }
 
 /// Serializes a wire object into the parameters its endpoint's method wants.
@@ -105,6 +112,10 @@ macro_rules! plain_operation {
             }
             fn params(&self, _ctx: &SealContext<'_>) -> Result<Params, Error> {
                 params_of(&self.route(), self)
+            }
+            fn sign_fields(&self, signer: &imts_crypto::Signer) -> Option<imts_crypto::PgSig> {
+                let mut message = signer.message();
+                crate::wire::SignFields::sign_fields(self, &mut message).then(|| message.finish())
             }
             $(fn subject(&self) -> Subject {
                 #[allow(clippy::redundant_closure_call)]
@@ -316,7 +327,15 @@ impl PreparedRequest {
                     if salted {
                         append_field(&mut body, SALT_FIELD, &format!("\"{}\"", salt(salt_seed)));
                     }
-                    let sig = CanonicalParams::from_json(&body)?.sign(credentials.signer());
+                    let fast = if salted {
+                        None
+                    } else {
+                        op.sign_fields(credentials.signer())
+                    };
+                    let sig = match fast {
+                        Some(sig) => sig,
+                        None => CanonicalParams::from_json(&body)?.sign(credentials.signer()),
+                    };
                     append_field(&mut body, SIGNATURE_FIELD, &format!("\"{sig}\""));
                 }
                 (route.path.to_string(), Some(body))

@@ -32,6 +32,12 @@ impl EncryptedData {
     }
 }
 
+impl crate::wire::SignValue for EncryptedData {
+    fn sign_text(&self) -> crate::wire::SignText<'_> {
+        self.0.sign_text()
+    }
+}
+
 impl fmt::Debug for EncryptedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EncryptedData(<{} characters>)", self.0.len())

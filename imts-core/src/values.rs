@@ -235,6 +235,12 @@ macro_rules! string_value {
             }
         }
 
+        impl crate::wire::SignValue for $name {
+            fn sign_text(&self) -> crate::wire::SignText<'_> {
+                crate::wire::SignText::Text(&self.0)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -424,6 +430,24 @@ impl<'de> Deserialize<'de> for Timestamp {
         String::deserialize(deserializer)?
             .parse()
             .map_err(D::Error::custom)
+    }
+}
+
+impl crate::wire::SignValue for Amount {
+    fn sign_text(&self) -> crate::wire::SignText<'_> {
+        crate::wire::SignText::Display(&self.0)
+    }
+}
+
+impl crate::wire::SignValue for Rate {
+    fn sign_text(&self) -> crate::wire::SignText<'_> {
+        crate::wire::SignText::Display(&self.0)
+    }
+}
+
+impl crate::wire::SignValue for Timestamp {
+    fn sign_text(&self) -> crate::wire::SignText<'_> {
+        crate::wire::SignText::Display(self)
     }
 }
 

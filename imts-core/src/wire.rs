@@ -11,6 +11,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+#[doc(hidden)]
+pub use imts_crypto::SigningMessage;
+
 /// Fields of a wire object that this version does not know, kept as their exact JSON text.
 #[derive(Clone, Default)]
 pub struct Extra(pub BTreeMap<String, Box<RawValue>>);
@@ -96,6 +99,97 @@ pub fn raw_field<T: Serialize, E: serde::ser::Error>(
     Ok((raw.get() != "null").then_some(raw))
 }
 
+/// How one field enters a signature (the fast path that signs a typed request without going
+/// through JSON; it renders exactly what the JSON canonicalization would).
+#[derive(Clone, Copy)]
+pub enum SignText<'a> {
+    /// Absent or empty: dropped, like `null` and `""`.
+    Skip,
+    /// Signed as this text.
+    Text(&'a str),
+    /// Signed as this value's `Display` (exact decimals, timestamps).
+    Display(&'a dyn std::fmt::Display),
+    /// Needs the JSON path (a non-empty array).
+    Unsupported,
+}
+
+/// A field type that knows how it is signed.
+pub trait SignValue {
+    /// This value's part of the signature.
+    fn sign_text(&self) -> SignText<'_>;
+}
+
+impl SignValue for String {
+    fn sign_text(&self) -> SignText<'_> {
+        if self.is_empty() {
+            SignText::Skip
+        } else {
+            SignText::Text(self)
+        }
+    }
+}
+
+impl<T: SignValue> SignValue for Option<T> {
+    fn sign_text(&self) -> SignText<'_> {
+        self.as_ref().map_or(SignText::Skip, SignValue::sign_text)
+    }
+}
+
+impl<T> SignValue for Vec<T> {
+    fn sign_text(&self) -> SignText<'_> {
+        if self.is_empty() {
+            SignText::Skip
+        } else {
+            SignText::Unsupported
+        }
+    }
+}
+
+/// Signs `fields` in byte-wise key order (`order`), or returns `false` (nothing written) when one
+/// of them needs the JSON path.
+#[doc(hidden)]
+pub fn sign_in_order(
+    fields: &[(&'static str, SignText<'_>)],
+    order: &[usize],
+    message: &mut imts_crypto::SigningMessage<'_>,
+) -> bool {
+    use std::fmt::Write as _;
+    if fields
+        .iter()
+        .any(|(_, text)| matches!(text, SignText::Unsupported))
+    {
+        return false;
+    }
+    for &index in order {
+        match fields[index].1 {
+            SignText::Text(text) => message.push(text.as_bytes()),
+            SignText::Display(value) => {
+                // Writing into the message cannot fail.
+                let _ = write!(message, "{value}");
+                message.end_value();
+            }
+            SignText::Skip | SignText::Unsupported => {}
+        }
+    }
+    true
+}
+
+/// The byte-wise order of `names`.
+#[doc(hidden)]
+#[must_use]
+pub fn sorted_order(names: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| names[a].as_bytes().cmp(names[b].as_bytes()));
+    order
+}
+
+/// A wire object that can be signed field by field, without JSON.
+pub trait SignFields {
+    /// Pushes the signed values in canonical order; `false` (nothing pushed) when the object
+    /// needs the JSON path (unknown fields, arrays).
+    fn sign_fields(&self, message: &mut imts_crypto::SigningMessage<'_>) -> bool;
+}
+
 /// Declares a wire object: a struct with public documented fields plus `extra: Extra`, and serde
 /// impls that keep unknown fields and exact numbers. `Option` fields may be absent; the others
 /// are required. Fields serialize in declaration order, `None` left out, unknown fields last.
@@ -124,6 +218,18 @@ macro_rules! wire_object {
             #[must_use]
             pub fn new($($field: $ty),*) -> Self {
                 Self { $($field,)* extra: $crate::wire::Extra::default() }
+            }
+        }
+
+        impl $crate::wire::SignFields for $name {
+            fn sign_fields(&self, message: &mut $crate::wire::SigningMessage<'_>) -> bool {
+                static ORDER: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+                if !self.extra.is_empty() {
+                    return false;
+                }
+                let order = ORDER.get_or_init(|| $crate::wire::sorted_order(&[$($crate::wire::wire_name(stringify!($field))),*]));
+                let fields = [$(($crate::wire::wire_name(stringify!($field)), $crate::wire::SignValue::sign_text(&self.$field))),*];
+                $crate::wire::sign_in_order(&fields, order, message)
             }
         }
 

@@ -55,3 +55,71 @@ proptest! {
         let _ = CanonicalParams::from_json(&bytes);
     }
 }
+
+mod fast_path {
+    use imts_core::enums::DestinationType;
+    use imts_core::models::{CancelRequest, CreateTransferRequest};
+    use imts_core::signature::CanonicalParams;
+    use imts_core::wire::SignFields;
+    use imts_crypto::{AgentSecret, Signer};
+    use proptest::prelude::*;
+
+    fn slow(value: &impl serde::Serialize, signer: &Signer) -> String {
+        let body = serde_json::to_vec(value).unwrap();
+        CanonicalParams::from_json(&body)
+            .unwrap()
+            .sign(signer)
+            .to_string()
+    }
+
+    fn fast(value: &impl SignFields, signer: &Signer) -> Option<String> {
+        let mut message = signer.message();
+        value
+            .sign_fields(&mut message)
+            .then(|| message.finish().to_string())
+    }
+
+    proptest! {
+        #[test]
+        fn typed_signing_equals_the_canonical_json_path(
+            amount in (0u64..99_999_999_999u64, 0u32..=4).prop_map(|(m, s)| {
+                let text = m.to_string();
+                if s == 0 { text } else { format!("{}.{:0>width$}", m / 10u64.pow(s), m % 10u64.pow(s), width = s as usize) }
+            }),
+            purpose in "[ -~]{0,40}",
+            reason in proptest::option::of("[ -~]{0,20}"),
+            order in "[A-Za-z0-9-]{1,64}",
+            target in proptest::option::of(Just("agent-7".to_owned())),
+            destination in "[0-9]{4,30}",
+        ) {
+            let signer = Signer::new(AgentSecret::new("fast-path").unwrap());
+            let request = CreateTransferRequest::new(
+                "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse().unwrap(),
+                DestinationType::Iban,
+                destination.parse().unwrap(),
+                target.map(|t| t.parse().unwrap()),
+                "UZB".parse().unwrap(),
+                order.parse().unwrap(),
+                amount.parse().unwrap(),
+                "KZT".parse().unwrap(),
+                "UZS".parse().unwrap(),
+                purpose,
+                None,
+            );
+            prop_assert_eq!(fast(&request, &signer), Some(slow(&request, &signer)));
+            let cancel = CancelRequest::new("0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(), reason);
+            prop_assert_eq!(fast(&cancel, &signer), Some(slow(&cancel, &signer)));
+        }
+    }
+
+    #[test]
+    fn unknown_fields_fall_back_to_the_json_path() {
+        let signer = Signer::new(AgentSecret::new("k").unwrap());
+        let mut cancel = CancelRequest::new(
+            "0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(),
+            None,
+        );
+        cancel.extra.insert("note", r#"{"a":[1,2]}"#).unwrap();
+        assert_eq!(fast(&cancel, &signer), None);
+    }
+}

@@ -29,6 +29,13 @@ impl Token {
 // The only field is `Zeroizing`.
 impl zeroize::ZeroizeOnDrop for Token {}
 
+impl crate::wire::SignValue for Token {
+    // Tokens are never signed (and never rendered): keep them on the JSON path.
+    fn sign_text(&self) -> crate::wire::SignText<'_> {
+        crate::wire::SignText::Unsupported
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")
