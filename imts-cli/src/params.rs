@@ -86,7 +86,8 @@ mod tests {
         assert!(json_with_pairs(b"[1]", &[]).is_err());
         assert!(json_with_pairs(b"{} {}", &[]).is_err());
         assert!(parse_key_values(&["=x".into()]).is_err());
-        let params = canonical_params(Some(br#"{"b":2.50}"#), &pairs).unwrap();
+        let params = canonical_params(Some(br#"{"b":2.50}"#), &pairs[..1]).unwrap();
         assert_eq!(params.masked_message(), "1;2.50;***");
+        assert!(canonical_params(Some(br#"{"b":2.50}"#), &pairs).is_err(), "b twice");
     }
 }

@@ -435,13 +435,13 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 impl crate::wire::SignValue for Amount {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
-        crate::wire::SignText::Display(&self.0)
+        crate::wire::SignText::Decimal(self.0)
     }
 }
 
 impl crate::wire::SignValue for Rate {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
-        crate::wire::SignText::Display(&self.0)
+        crate::wire::SignText::Decimal(self.0)
     }
 }
 
@@ -469,6 +469,19 @@ mod tests {
         assert!(serde_json::from_str::<Amount>("\"100.50\"").is_err());
         let a: Amount = serde_json::from_str("100.50").unwrap();
         assert_eq!(serde_json::to_string(&a).unwrap(), "100.50");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_text_matches_display(mantissa in proptest::prelude::any::<i64>(), scale in 0u32..=20) {
+            let value = Decimal::new(mantissa, scale.min(28));
+            let mut buf = [0u8; 48];
+            if let Some(text) = crate::wire::decimal_text(&value, &mut buf) {
+                proptest::prop_assert_eq!(std::str::from_utf8(text).unwrap(), value.to_string());
+            } else {
+                proptest::prop_assert!(value.is_sign_negative());
+            }
+        }
     }
 
     #[test]

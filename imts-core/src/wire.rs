@@ -107,8 +107,10 @@ pub enum SignText<'a> {
     Skip,
     /// Signed as this text.
     Text(&'a str),
-    /// Signed as this value's `Display` (exact decimals, timestamps).
+    /// Signed as this value's `Display` (timestamps).
     Display(&'a dyn std::fmt::Display),
+    /// Signed as this decimal's exact text (its `Display`), rendered without the formatter.
+    Decimal(rust_decimal::Decimal),
     /// Needs the JSON path (a non-empty array).
     Unsupported,
 }
@@ -168,10 +170,48 @@ pub fn sign_in_order(
                 let _ = write!(message, "{value}");
                 message.end_value();
             }
+            SignText::Decimal(value) => {
+                let mut buf = [0u8; 48];
+                match decimal_text(&value, &mut buf) {
+                    Some(text) => message.push(text),
+                    None => {
+                        let _ = write!(message, "{value}");
+                        message.end_value();
+                    }
+                }
+            }
             SignText::Skip | SignText::Unsupported => {}
         }
     }
     true
+}
+
+/// A non-negative decimal's `Display` text (digits, and the point when the scale is not 0),
+/// written into `buf` without the formatter; `None` for negative values (rendered by `Display`).
+#[doc(hidden)]
+pub fn decimal_text<'b>(value: &rust_decimal::Decimal, buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
+    if value.is_sign_negative() {
+        return None;
+    }
+    let scale = usize::try_from(value.scale()).ok()?;
+    let mut mantissa = value.mantissa().unsigned_abs();
+    let mut end = buf.len();
+    let mut digits = 0usize;
+    // Digits from the right; at least scale + 1 of them, so "0.05" keeps its leading zero.
+    while mantissa > 0 || digits <= scale {
+        if digits == scale && scale > 0 {
+            end -= 1;
+            buf[end] = b'.';
+        }
+        end -= 1;
+        buf[end] = b'0' + u8::try_from(mantissa % 10).ok()?;
+        mantissa /= 10;
+        digits += 1;
+        if end < 2 {
+            return None;
+        }
+    }
+    Some(&buf[end..])
 }
 
 /// The byte-wise order of `names`.

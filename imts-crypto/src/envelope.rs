@@ -172,6 +172,51 @@ impl PartnerKey {
         }
     }
 
+    /// AES-256-CBC with PKCS#7 alone: `ciphertext` for `plaintext` under `iv`, no packing. For
+    /// callers with their own packing, and for measuring the cipher apart from Base64.
+    #[must_use]
+    pub fn cbc_encrypt(&self, iv: &[u8; IV_LEN], plaintext: &[u8]) -> Vec<u8> {
+        let padded_len = (plaintext.len() / BLOCK + 1) * BLOCK;
+        let mut buf = vec![0u8; padded_len];
+        buf[..plaintext.len()].copy_from_slice(plaintext);
+        let cipher = CbcEnc::inner_iv_init(self.enc.clone(), &(*iv).into());
+        let len = cipher
+            .encrypt_padded::<Pkcs7>(&mut buf, plaintext.len())
+            .map_or(0, <[u8]>::len);
+        buf.truncate(len);
+        buf
+    }
+
+    /// AES-256-CBC decryption with PKCS#7 alone (see [`cbc_encrypt`](Self::cbc_encrypt)).
+    ///
+    /// # Errors
+    /// [`DecryptError`] for a bad length or padding.
+    pub fn cbc_decrypt(
+        &self,
+        iv: &[u8; IV_LEN],
+        ciphertext: &[u8],
+    ) -> Result<Plaintext, DecryptError> {
+        self.decrypt_raw(iv, ciphertext)
+    }
+
+    /// Decrypts `buffer` in place and returns the plaintext part of it. The caller owns the
+    /// buffer and its zeroization (for large payloads, where wiping costs more than decrypting).
+    ///
+    /// # Errors
+    /// [`DecryptError`] for a bad length or padding.
+    pub fn cbc_decrypt_in_place<'b>(
+        &self,
+        iv: &[u8; IV_LEN],
+        buffer: &'b mut [u8],
+    ) -> Result<&'b [u8], DecryptError> {
+        if buffer.is_empty() || !buffer.len().is_multiple_of(BLOCK) {
+            return Err(DecryptError);
+        }
+        CbcDec::inner_iv_init(self.dec.clone(), &(*iv).into())
+            .decrypt_padded::<Pkcs7>(buffer)
+            .map_err(|_| DecryptError)
+    }
+
     fn decrypt_raw(&self, iv: &[u8], ciphertext: &[u8]) -> Result<Plaintext, DecryptError> {
         let iv: [u8; IV_LEN] = iv.try_into().map_err(|_| DecryptError)?;
         if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {

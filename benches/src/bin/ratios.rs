@@ -1,0 +1,384 @@
+//! Measures, in one run and on the same inputs, this project next to its anchors, and prints a
+//! table and, last, `RATIOS key=value ...` (a ratio above 1 means "the first is slower").
+//!
+//! `cargo run --release -p imts-benches --bin ratios`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use imts_benches::{create_transfer, message_of, pairs_of, wide16, SECRET};
+use imts_core::signature::CanonicalParams;
+use imts_core::wire::SignFields;
+use imts_core::{Config, Credentials, PreparedRequest};
+use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
+use sha2::Sha256;
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// Counting allocations needs a global allocator; it only forwards to the system's.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Nanoseconds per call: the median of 7 batches of about 60 ms each.
+fn time<T>(mut f: impl FnMut() -> T) -> f64 {
+    let mut n = 1u64;
+    loop {
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(f());
+        }
+        if start.elapsed() > Duration::from_millis(60) {
+            break;
+        }
+        n *= 2;
+    }
+    let mut samples: Vec<f64> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(f());
+            }
+            start.elapsed().as_nanos() as f64 / n as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[3]
+}
+
+fn naive_sign(params: &BTreeMap<String, String>, secret: &str) -> String {
+    let mut values: Vec<String> = params.values().filter(|v| !v.is_empty()).cloned().collect();
+    values.push(secret.to_owned());
+    let message = values.join(";");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(message.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn python_ns(pairs: &[(String, String)]) -> Option<f64> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/sign_reference.py");
+    let params: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into()))
+        .collect();
+    let out = Command::new("python3")
+        .args([
+            script,
+            &serde_json::Value::Object(params).to_string(),
+            SECRET,
+            "200000",
+        ])
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+/// openssl's AES-256-CBC decryption throughput at 16 KiB blocks, in bytes per second.
+fn openssl_decrypt_bps() -> Option<f64> {
+    let out = Command::new("openssl")
+        .args([
+            "speed",
+            "-evp",
+            "aes-256-cbc",
+            "-decrypt",
+            "-seconds",
+            "2",
+            "-bytes",
+            "16384",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let line = text.lines().rev().find(|l| {
+        l.trim_start().starts_with("AES-256-CBC") || l.trim_start().starts_with("aes-256-cbc")
+    })?;
+    let value = line.split_whitespace().last()?.trim_end_matches('k');
+    value.parse::<f64>().ok().map(|k| k * 1000.0)
+}
+
+fn main() {
+    let signer = Signer::new(AgentSecret::new(SECRET).unwrap());
+    let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    let mut rows: Vec<(String, f64, String)> = Vec::new();
+    let mut ratios: Vec<(&str, f64)> = Vec::new();
+
+    // Signing: typed 9 and 16 fields, a JSON body, against a bare keyed HMAC of the same bytes.
+    let nine = create_transfer();
+    let sixteen = wide16();
+    let sign_typed = |value: &dyn SignFields| {
+        let mut m = signer.message();
+        value.sign_fields(&mut m);
+        m.finish()
+    };
+    let nine_pairs = pairs_of(&nine);
+    let sixteen_pairs = pairs_of(&sixteen);
+    let nine_message = message_of(&nine_pairs);
+    let sixteen_message = message_of(&sixteen_pairs);
+    assert_eq!(sign_typed(&nine).as_str(), {
+        let mut mac = keyed.clone();
+        mac.update(&nine_message);
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    });
+    let t_sign9 = time(|| sign_typed(black_box(&nine)));
+    let t_sign16 = time(|| sign_typed(black_box(&sixteen)));
+    let hmac_of = |bytes: &[u8]| {
+        let mut mac = keyed.clone();
+        mac.update(bytes);
+        mac.finalize().into_bytes()
+    };
+    let t_hmac9 = time(|| hmac_of(black_box(&nine_message)));
+    let t_hmac16 = time(|| hmac_of(black_box(&sixteen_message)));
+    let body = serde_json::to_vec(&nine).unwrap();
+    let t_json = time(|| {
+        CanonicalParams::from_json(black_box(&body))
+            .unwrap()
+            .sign(&signer)
+    });
+    let naive_params: BTreeMap<String, String> = nine_pairs.iter().cloned().collect();
+    assert_eq!(
+        naive_sign(&naive_params, SECRET),
+        sign_typed(&nine).as_str()
+    );
+    let t_naive = time(|| naive_sign(black_box(&naive_params), SECRET));
+    rows.push((
+        "sign, typed 9 fields".into(),
+        t_sign9,
+        format!("{} B message", nine_message.len()),
+    ));
+    rows.push((
+        "HMAC-SHA256 alone, same bytes (9)".into(),
+        t_hmac9,
+        "keyed state cloned".into(),
+    ));
+    rows.push((
+        "sign, typed 16 fields".into(),
+        t_sign16,
+        format!("{} B message", sixteen_message.len()),
+    ));
+    rows.push((
+        "HMAC-SHA256 alone, same bytes (16)".into(),
+        t_hmac16,
+        "keyed state cloned".into(),
+    ));
+    rows.push((
+        "sign, JSON body (9 fields)".into(),
+        t_json,
+        "canonicalize + sign".into(),
+    ));
+    rows.push((
+        "naive Rust signer (9)".into(),
+        t_naive,
+        "BTreeMap, join, key per call, hex".into(),
+    ));
+    ratios.push(("sign_vs_hmac", t_sign9 / t_hmac9));
+    ratios.push(("sign16_vs_hmac", t_sign16 / t_hmac16));
+    ratios.push(("sign_json_vs_hmac", t_json / t_hmac9));
+    ratios.push(("naive_vs_sign", t_naive / t_sign9));
+    if let Some(python) = python_ns(&nine_pairs) {
+        rows.push((
+            "partner-style Python signer (9)".into(),
+            python,
+            "python3 hmac/hashlib".into(),
+        ));
+        ratios.push(("python_vs_sign", python / t_sign9));
+    }
+
+    // Allocations per signature.
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..10_000 {
+        black_box(sign_typed(black_box(&nine)));
+    }
+    let allocs = (ALLOCATIONS.load(Ordering::SeqCst) - before) as f64 / 10_000.0;
+    ratios.push(("allocs_per_sign", allocs));
+
+    // Envelope of 300 bytes against AES-CBC alone on the same bytes.
+    let key = PartnerKey::parse(&"5a".repeat(32)).unwrap();
+    let small = vec![b'x'; 300];
+    let iv = [7u8; 16];
+    let t_envelope = time(|| key.encrypt(black_box(&small), Packing::IvCiphertext));
+    let t_aes300 = time(|| key.cbc_encrypt(&iv, black_box(&small)));
+    rows.push((
+        "envelope, 300 B".into(),
+        t_envelope,
+        "IV + CBC + Base64".into(),
+    ));
+    rows.push((
+        "AES-256-CBC alone, 300 B".into(),
+        t_aes300,
+        "same key schedule".into(),
+    ));
+    ratios.push(("envelope_vs_aes", t_envelope / t_aes300));
+
+    // 1 MiB: decryption against openssl, encryption against the serial chain's limit.
+    let big = vec![b'y'; 1024 * 1024];
+    let sealed = key.cbc_encrypt(&iv, &big);
+    let mut work = sealed.clone();
+    let t_decrypt = time(|| {
+        work.copy_from_slice(&sealed);
+        key.cbc_decrypt_in_place(&iv, black_box(&mut work))
+            .unwrap()
+            .len()
+    });
+    let t_decrypt_wiped = time(|| key.cbc_decrypt(&iv, black_box(&sealed)).unwrap());
+    let t_encrypt = time(|| key.cbc_encrypt(&iv, black_box(&big)));
+    // The serial chain's limit on this kind of machine (issue 8's anchor: 14 dependent AES rounds
+    // per block, 1.16 GB/s); a software loop cannot measure it without the cipher's own overhead.
+    const CHAIN_LIMIT_BPS: f64 = 1.16e9;
+    let t_chain = big.len() as f64 / CHAIN_LIMIT_BPS * 1e9;
+    let gbps = |ns: f64| big.len() as f64 / ns;
+    rows.push((
+        "AES-256-CBC decrypt in place, 1 MiB".into(),
+        t_decrypt,
+        format!("{:.2} GB/s (incl. 1 MiB copy)", gbps(t_decrypt)),
+    ));
+    rows.push((
+        "AES-256-CBC decrypt + zeroized Plaintext, 1 MiB".into(),
+        t_decrypt_wiped,
+        format!("{:.2} GB/s", gbps(t_decrypt_wiped)),
+    ));
+    rows.push((
+        "AES-256-CBC encrypt, 1 MiB".into(),
+        t_encrypt,
+        format!("{:.2} GB/s", gbps(t_encrypt)),
+    ));
+    rows.push((
+        "serial AES chain limit (anchor), 1 MiB".into(),
+        t_chain,
+        format!("{:.2} GB/s", gbps(t_chain)),
+    ));
+    ratios.push(("encrypt_vs_limit", t_encrypt / t_chain));
+    if let Some(bps) = openssl_decrypt_bps() {
+        let t_openssl = big.len() as f64 / bps * 1e9;
+        rows.push((
+            "openssl decrypt, 16 KiB blocks".into(),
+            t_openssl,
+            format!("{:.2} GB/s", bps / 1e9),
+        ));
+        ratios.push(("decrypt_vs_openssl", t_decrypt / t_openssl));
+    }
+
+    // One Status call through each client against a bare request of the same bytes.
+    let sandbox =
+        imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
+    let agent = sandbox.agents()[0].clone();
+    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone());
+    let config = Config::new(sandbox.base_url());
+    let status = imts_core::models::StatusRequest::by_order_id("ratios".parse().unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let async_client = imts::AsyncClient::new(credentials.clone(), config.clone()).unwrap();
+    let blocking_client = imts::BlockingClient::new(credentials.clone(), config.clone());
+    let _ = runtime.block_on(async_client.status(&status));
+    let _ = blocking_client.status(&status);
+    let token_body = runtime
+        .block_on(async {
+            let body = serde_json::json!({"agent_id": agent.agent_id, "agent_secret": String::from_utf8_lossy(agent.agent_secret.expose_secret())});
+            reqwest::Client::new()
+                .post(format!("{}/v5/partner/transfer/agent/auth", sandbox.base_url()))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await?
+                .bytes()
+                .await
+        })
+        .unwrap();
+    let token = serde_json::from_slice::<serde_json::Value>(&token_body).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let prepared = PreparedRequest::new(&status, &credentials, &config, 1).unwrap();
+    let url = format!("{}{}", sandbox.base_url(), prepared.path_and_query());
+    let bare_reqwest = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let t_async = time(|| runtime.block_on(async_client.status(&status)).unwrap_err());
+    let t_bare_async = time(|| {
+        runtime.block_on(async {
+            let r = bare_reqwest
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.bytes().await.unwrap())
+        })
+    });
+    let bare_ureq: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let t_blocking = time(|| blocking_client.status(&status).unwrap_err());
+    let t_bare_blocking = time(|| {
+        let mut r = bare_ureq
+            .get(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        r.body_mut().read_to_vec().unwrap()
+    });
+    rows.push((
+        "async client, Status".into(),
+        t_async,
+        "sign + driver + reqwest".into(),
+    ));
+    rows.push((
+        "bare reqwest, same bytes".into(),
+        t_bare_async,
+        String::new(),
+    ));
+    rows.push((
+        "blocking client, Status".into(),
+        t_blocking,
+        "sign + driver + ureq".into(),
+    ));
+    rows.push((
+        "bare ureq, same bytes".into(),
+        t_bare_blocking,
+        String::new(),
+    ));
+    ratios.push(("client_vs_bare_http_async", t_async / t_bare_async));
+    ratios.push(("client_vs_bare_http_blocking", t_blocking / t_bare_blocking));
+    ratios.push((
+        "client_vs_bare_http",
+        (t_async / t_bare_async).max(t_blocking / t_bare_blocking),
+    ));
+
+    println!("| measurement | ns per op | note |");
+    println!("|---|---:|---|");
+    for (name, ns, note) in &rows {
+        println!("| {name} | {ns:.1} | {note} |");
+    }
+    let line: Vec<String> = ratios.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
+    println!("RATIOS {}", line.join(" "));
+}
