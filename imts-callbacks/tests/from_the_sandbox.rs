@@ -73,25 +73,9 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
             .with_partner_key(agent.partner_key.clone());
     let client =
         imts::AsyncClient::new(credentials, imts::Config::new(sandbox.base_url())).unwrap();
-    let person = imts::personal::PersonData {
-        first_name: "Aigerim".into(),
-        last_name: "Ivanova".into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse().unwrap(),
-        document_type: imts::enums::DocumentType::Passport,
-        document_number: "N1".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse().unwrap(),
-        address: None,
-    };
+    let person = imts_sandbox::samples::person("Ivanova").unwrap();
     let sender = client
-        .create_person(&CreatePerson {
-            person: person.clone(),
-            country: "KAZ".parse().unwrap(),
-            phone: "77011234567".parse().unwrap(),
-        })
+        .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .await
         .unwrap();
     let t = client
@@ -224,25 +208,8 @@ async fn replayed_and_out_of_order_deliveries_are_counted_not_applied_twice() {
             .with_partner_key(agent.partner_key.clone());
     let client =
         imts::AsyncClient::new(credentials, imts::Config::new(sandbox.base_url())).unwrap();
-    let person = imts::personal::PersonData {
-        first_name: "A".into(),
-        last_name: "B".into(),
-        middle_name: None,
-        birth_date: "1990-01-01".into(),
-        citizenship: "KAZ".parse().unwrap(),
-        document_type: imts::enums::DocumentType::Passport,
-        document_number: "1".into(),
-        document_issued_at: "2020-01-01".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse().unwrap(),
-        address: None,
-    };
     let sender = client
-        .create_person(&CreatePerson {
-            person,
-            country: "KAZ".parse().unwrap(),
-            phone: "77011234567".parse().unwrap(),
-        })
+        .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .await
         .unwrap();
     let t = client

@@ -88,6 +88,9 @@ mod tests {
         assert!(parse_key_values(&["=x".into()]).is_err());
         let params = canonical_params(Some(br#"{"b":2.50}"#), &pairs[..1]).unwrap();
         assert_eq!(params.masked_message(), "1;2.50;***");
-        assert!(canonical_params(Some(br#"{"b":2.50}"#), &pairs).is_err(), "b twice");
+        assert!(
+            canonical_params(Some(br#"{"b":2.50}"#), &pairs).is_err(),
+            "b twice"
+        );
     }
 }

@@ -50,25 +50,8 @@ fn listen_prints_each_first_seen_notification_once() {
         imts::Credentials::new("agent-l".parse().unwrap(), agent.agent_secret.clone())
             .with_partner_key(agent.partner_key.clone());
     let client = imts::BlockingClient::new(credentials, imts::Config::new(sandbox.base_url()));
-    let person = imts::personal::PersonData {
-        first_name: "A".into(),
-        last_name: "B".into(),
-        middle_name: None,
-        birth_date: "1990-01-01".into(),
-        citizenship: "KAZ".parse().unwrap(),
-        document_type: imts::enums::DocumentType::Passport,
-        document_number: "1".into(),
-        document_issued_at: "2020-01-01".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse().unwrap(),
-        address: None,
-    };
     let sender = client
-        .create_person(&CreatePerson {
-            person,
-            country: "KAZ".parse().unwrap(),
-            phone: "77011234567".parse().unwrap(),
-        })
+        .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .unwrap();
     let t = client
         .create_transfer(&CreateTransferRequest::new(

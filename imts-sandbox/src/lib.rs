@@ -28,6 +28,7 @@ mod faults;
 mod pdf;
 pub mod rates;
 mod routes;
+pub mod samples;
 mod server;
 mod state;
 
