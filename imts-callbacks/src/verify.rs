@@ -1,10 +1,19 @@
 //! Verification of the raw body: `pg_sig` recomputed over every other field, compared in
 //! constant time, under any of the partner's current secrets (several during a rotation).
 
-use imts_core::signature::{CanonicalParams, SIGNATURE_FIELD};
+use std::borrow::Cow;
+
+use imts_core::signature::{verify_json, VerifyError};
 use imts_crypto::{AgentSecret, Signer};
 
 use crate::error::{CallbackError, SignatureMismatch};
+
+/// Only the signature field of a body (escaped or not).
+#[derive(serde::Deserialize)]
+struct Signature<'a> {
+    #[serde(borrow)]
+    pg_sig: Option<Cow<'a, str>>,
+}
 
 /// Checks notification signatures.
 #[derive(Clone, Debug)]
@@ -28,29 +37,32 @@ impl Verifier {
         self
     }
 
-    /// Verifies `body` as received; returns its canonical parameters.
+    /// Verifies `body` as received.
     ///
     /// # Errors
     /// [`CallbackError::Malformed`] when the body is not a JSON object,
     /// [`CallbackError::MissingSignature`] without `pg_sig`,
     /// [`CallbackError::BadSignature`] when no accepted secret matches.
-    pub fn verify(&self, body: &[u8]) -> Result<CanonicalParams, CallbackError> {
-        let params = CanonicalParams::from_json(body)
-            .map_err(|e| CallbackError::Malformed(e.to_string()))?;
-        let signature = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+    pub fn verify(&self, body: &[u8]) -> Result<(), CallbackError> {
+        let signature = serde_json::from_slice::<Signature<'_>>(body)
             .map_err(|e| CallbackError::Malformed(e.to_string()))?
-            .get(SIGNATURE_FIELD)
-            .and_then(|v| v.as_str().map(str::to_owned))
+            .pg_sig
             .ok_or(CallbackError::MissingSignature)?;
         // Every secret is tried, so the time taken does not tell which one matched.
-        let matched = self.signers.iter().fold(false, |found, signer| {
-            signer.verify(params.values(), &signature) | found
-        });
+        let mut mismatch = None;
+        let mut matched = false;
+        for signer in &self.signers {
+            match verify_json(body, signer, &signature) {
+                Ok(()) => matched = true,
+                Err(VerifyError::Mismatch(m)) => mismatch = Some(m.masked_message),
+                Err(e) => return Err(CallbackError::Malformed(e.to_string())),
+            }
+        }
         if matched {
-            Ok(params)
+            Ok(())
         } else {
             Err(CallbackError::BadSignature(SignatureMismatch::new(
-                params.masked_message(),
+                mismatch.unwrap_or_default(),
             )))
         }
     }

@@ -334,7 +334,7 @@ impl PreparedRequest {
                     };
                     let sig = match fast {
                         Some(sig) => sig,
-                        None => CanonicalParams::from_json(&body)?.sign(credentials.signer()),
+                        None => crate::signature::sign_json(&body, credentials.signer())?,
                     };
                     append_field(&mut body, SIGNATURE_FIELD, &format!("\"{sig}\""));
                 }

@@ -10,7 +10,7 @@ mod transfers;
 pub use clients::AML_REJECT_PREFIX;
 
 use imts_core::endpoint::{Endpoint, PATH_PREFIX};
-use imts_core::signature::{CanonicalParams, SIGNATURE_FIELD};
+use imts_core::signature::{verify_json, CanonicalParams, VerifyError, SIGNATURE_FIELD};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -160,22 +160,34 @@ fn signed_params(
             serde_json::to_vec(&object).unwrap_or_default(),
         )
     } else {
-        let params = CanonicalParams::from_json(request.body)
-            .map_err(|e| Failure::malformed(e.to_string()))?;
-        let signature =
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(request.body)
-                .ok()
-                .and_then(|map| {
-                    map.get(SIGNATURE_FIELD)
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                });
-        (params, signature, request.body.to_vec())
+        return verify_body(state, partner, request.body);
     };
     let signature = signature.ok_or_else(|| Failure::signature("pg_sig is missing"))?;
     params
         .verify(&state.partners[partner].signer, &signature)
         .map_err(|mismatch| Failure::signature(mismatch.to_string()))?;
     Ok(json)
+}
+
+/// Checks the `pg_sig` of a JSON body without copying its values.
+fn verify_body(state: &State, partner: usize, body: &[u8]) -> Result<Vec<u8>, Failure> {
+    #[derive(serde::Deserialize)]
+    struct Signature<'a> {
+        #[serde(borrow)]
+        pg_sig: Option<std::borrow::Cow<'a, str>>,
+    }
+    if body.trim_ascii().is_empty() {
+        return Err(Failure::signature("pg_sig is missing"));
+    }
+    let signature = serde_json::from_slice::<Signature<'_>>(body)
+        .map_err(|e| from_decode_error(&e))?
+        .pg_sig
+        .ok_or_else(|| Failure::signature("pg_sig is missing"))?;
+    match verify_json(body, &state.partners[partner].signer, &signature) {
+        Ok(()) => Ok(body.to_vec()),
+        Err(VerifyError::Mismatch(mismatch)) => Err(Failure::signature(mismatch.to_string())),
+        Err(other) => Err(Failure::malformed(other.to_string())),
+    }
 }
 
 fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
