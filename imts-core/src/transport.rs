@@ -177,6 +177,7 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
     /// Whatever the call ends in.
     pub fn run<O: Operation>(&self, op: &O, seed: u64) -> Result<O::Output, Error> {
         let mut call = Call::new(op, self.credentials, self.config, self.clock.now(), seed);
+        let mut last_status = 0u16;
         loop {
             match call.poll(self.clock.now()) {
                 Step::NeedToken { stale_generation } => match self.ensure_token(stale_generation) {
@@ -189,12 +190,25 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
                         .per_attempt
                         .min(call.remaining(self.clock.now()));
                     match self.transport.send(request, timeout) {
-                        Ok(response) => call.on_response(response, self.clock.now()),
-                        Err(error) => call.on_transport_error(error, self.clock.now()),
+                        Ok(response) => {
+                            last_status = response.status().as_u16();
+                            tracing::debug!(http_status = last_status, "answer");
+                            call.on_response(response, self.clock.now());
+                        }
+                        Err(error) => {
+                            tracing::debug!(kind = ?error.kind, "transport error");
+                            call.on_transport_error(error, self.clock.now());
+                        }
                     }
                 }
                 Step::Wait(duration) => self.clock.sleep(duration),
-                Step::Done(result) => return result,
+                Step::Done(result) => {
+                    // Filled in when the caller's span declares these fields (the clients' do).
+                    let span = tracing::Span::current();
+                    span.record("attempts", call.attempts());
+                    span.record("http_status", last_status);
+                    return result;
+                }
             }
         }
     }

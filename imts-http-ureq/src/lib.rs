@@ -282,7 +282,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
             .seed
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         let name = op.route().name.to_string();
-        let span = tracing::info_span!("imts.call", endpoint = %name, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
+        let span = tracing::info_span!("imts.call", endpoint = %name, attempts = tracing::field::Empty, http_status = tracing::field::Empty, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
         let _entered = span.enter();
         let started = Instant::now();
         let result = inner.context().run(op, seed);
