@@ -108,3 +108,42 @@ fn listen_prints_each_first_seen_notification_once() {
     assert!(rest.trim().is_empty(), "nothing else was printed: {rest}");
     let _ = child.wait();
 }
+
+#[test]
+fn stalled_clients_do_not_hold_the_listener() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imts"))
+        .args(["listen", "--listen", "127.0.0.1:0"])
+        .env("IMTS_AGENT_SECRET", "listen-secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let addr = url.trim_start_matches("http://").to_owned();
+    // Fifty connections that send half a request and stall (slowloris).
+    let stalled: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"POST /imts HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+                .unwrap();
+            s
+        })
+        .collect();
+    // Others are still answered at once, each with its one clear status.
+    for _ in 0..20 {
+        assert_eq!(post(&addr, "{oops"), 400);
+        assert_eq!(post(&addr, &"x".repeat(2 * 1024 * 1024)), 413);
+    }
+    drop(stalled);
+    child.kill().unwrap();
+    let _ = child.wait();
+}
