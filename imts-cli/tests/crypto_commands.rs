@@ -47,6 +47,25 @@ fn sign_from_stdin_json_keeps_exact_digits() {
 }
 
 #[test]
+fn json_output_for_scripts() {
+    let out = imts(
+        &["sign", "--json", "-", "--output", "json"],
+        &[SECRET],
+        FEES.as_bytes(),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["pg_sig"], FEES_SIG);
+    assert_eq!(value["message"], "100.00;KZT;UZS;person;KAZ;***");
+    let key = [("IMTS_PARTNER_KEY", KEY_HEX)];
+    let sealed = imts(&["encrypt", "--output", "json"], &key, b"{\"a\":1}");
+    let sealed: serde_json::Value = serde_json::from_slice(&sealed.stdout).unwrap();
+    let envelope = sealed["encrypted_data"].as_str().unwrap().to_owned();
+    let opened = imts(&["decrypt", "--output", "json"], &key, envelope.as_bytes());
+    let opened: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert_eq!(opened["plaintext"], "{\"a\":1}");
+}
+
+#[test]
 fn sign_from_key_values() {
     let out = imts(
         &[

@@ -5,6 +5,7 @@ use imts_crypto::Signer;
 
 use crate::exit::CliError;
 use crate::input;
+use crate::output::Output;
 
 /// Arguments of `imts sign`.
 #[derive(Debug, Args)]
@@ -15,6 +16,9 @@ pub struct SignArgs {
     /// Also print the signed message, with the secret masked as ***.
     #[arg(long)]
     show_message: bool,
+    /// Human lines (default) or one JSON object.
+    #[arg(long, value_enum, default_value = "human")]
+    output: Output,
     /// Parameters as KEY=VALUE (strings), added to those of --json.
     #[arg(value_name = "KEY=VALUE")]
     params: Vec<String>,
@@ -32,16 +36,28 @@ pub struct VerifyArgs {
     /// Parameters as KEY=VALUE (strings), added to those of --json.
     #[arg(value_name = "KEY=VALUE")]
     params: Vec<String>,
+    /// Human lines (default) or one JSON object.
+    #[arg(long, value_enum, default_value = "human")]
+    output: Output,
 }
 
 /// Prints the signature (last line) and, on request, the masked message.
 pub fn sign(args: &SignArgs) -> Result<(), CliError> {
     let params = input::canonical_params(args.json.as_deref(), &args.params)?;
     let signer = Signer::new(input::agent_secret()?);
-    if args.show_message {
-        println!("message: {}", params.masked_message());
+    let sig = params.sign(&signer);
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({"pg_sig": sig.as_str(), "message": params.masked_message()})
+        ),
+        Output::Human => {
+            if args.show_message {
+                println!("message: {}", params.masked_message());
+            }
+            println!("{sig}");
+        }
     }
-    println!("{}", params.sign(&signer));
     Ok(())
 }
 
@@ -52,6 +68,9 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
     params
         .verify(&signer, args.sig.trim())
         .map_err(|e| CliError::refused(e.to_string()))?;
-    println!("ok");
+    match args.output {
+        Output::Json => println!("{}", serde_json::json!({"ok": true})),
+        Output::Human => println!("ok"),
+    }
     Ok(())
 }
