@@ -90,6 +90,24 @@ impl Default for Timeouts {
     }
 }
 
+/// What a client may change after it is built (it applies to the client and all its clones).
+#[derive(Clone, Default)]
+pub struct ClientSettings {
+    /// Per-attempt timeout.
+    pub timeouts: Timeouts,
+    /// The store shared with other instances, if any.
+    pub token_store: Option<std::sync::Arc<dyn TokenStore>>,
+}
+
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("timeouts", &self.timeouts)
+            .field("token_store", &self.token_store.is_some())
+            .finish()
+    }
+}
+
 /// Everything a blocking call needs besides the operation.
 pub struct BlockingContext<'a, T: ?Sized, C: ?Sized> {
     /// The local token session (its lock makes token exchanges single-flight per process).

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use imts_core::models::auth::Token;
 use imts_core::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
-use imts_core::transport::{AsyncTransport, Timeouts};
+use imts_core::transport::{AsyncTransport, ClientSettings, Timeouts};
 use imts_core::{
     Call, Config, Credentials, Error, Operation, RawCall, Step, TokenSession, TransportError,
     TransportErrorKind,
@@ -119,13 +119,19 @@ impl AsyncTransport for ReqwestTransport {
     }
 }
 
+/// The current settings (a snapshot: cheap, and never held across I/O).
+fn settings_of(lock: &std::sync::RwLock<ClientSettings>) -> ClientSettings {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 struct Inner<T> {
     transport: T,
     credentials: Credentials,
     config: Config,
-    timeouts: Timeouts,
+    settings: std::sync::RwLock<ClientSettings>,
     session: tokio::sync::Mutex<TokenSession>,
-    store: Option<Arc<dyn TokenStore>>,
     holder: String,
     seed: AtomicU64,
 }
@@ -178,9 +184,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 transport,
                 credentials,
                 config,
-                timeouts: Timeouts::default(),
+                settings: std::sync::RwLock::new(ClientSettings::default()),
                 session: tokio::sync::Mutex::new(TokenSession::new(seed)),
-                store: None,
                 holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
             }),
@@ -189,22 +194,26 @@ impl<T: AsyncTransport> AsyncClient<T> {
 
     /// Shares tokens with other instances through `store` (Redis, say): only one instance
     /// refreshes at a time and the others adopt its result. The store is consulted only when a
-    /// token must be renewed, never on an ordinary call. Call before cloning the client.
+    /// token must be renewed, never on an ordinary call. It applies to this client and every clone of it.
     #[must_use]
-    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.store = Some(store);
-        }
+    pub fn with_token_store(self, store: Arc<dyn TokenStore>) -> Self {
+        self.inner
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .token_store = Some(store);
         self
     }
 
     /// Sets the per-attempt timeout (each HTTP exchange; the whole-call budget is
-    /// `Config::retry.total_budget`). Call before cloning the client.
+    /// `Config::retry.total_budget`). It applies to this client and every clone of it.
     #[must_use]
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.timeouts = timeouts;
-        }
+    pub fn with_timeouts(self, timeouts: Timeouts) -> Self {
+        self.inner
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .timeouts = timeouts;
         self
     }
 
@@ -243,8 +252,10 @@ impl<T: AsyncTransport> AsyncClient<T> {
         if let Some(generation) = stale {
             session.invalidate(generation);
         }
-        let mut acquirer = TokenAcquirer::new(&mut session, inner.store.as_deref(), &inner.holder);
-        let deadline = Instant::now() + LEASE_TTL + inner.timeouts.per_attempt;
+        let settings = settings_of(&inner.settings);
+        let mut acquirer =
+            TokenAcquirer::new(&mut session, settings.token_store.as_deref(), &inner.holder);
+        let deadline = Instant::now() + LEASE_TTL + settings.timeouts.per_attempt;
         let result = loop {
             match acquirer.next(&inner.credentials, &inner.config, OffsetDateTime::now_utc()) {
                 Ok(TokenStep::Ready(token, generation)) => break Ok((token, generation)),
@@ -264,7 +275,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
                     let span = tracing::debug_span!("imts.token", exchange = ?exchange);
                     let response = match inner
                         .transport
-                        .send(request, inner.timeouts.per_attempt)
+                        .send(request, settings.timeouts.per_attempt)
                         .instrument(span)
                         .await
                     {
@@ -302,6 +313,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
     /// Whatever the call ends in.
     pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let inner = &self.inner;
+        let per_attempt = settings_of(&inner.settings).timeouts.per_attempt;
         let seed = inner
             .seed
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
@@ -326,10 +338,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         }
                     }
                     Step::Send(request) => {
-                        let timeout = inner
-                            .timeouts
-                            .per_attempt
-                            .min(call.remaining(OffsetDateTime::now_utc()));
+                        let timeout = per_attempt.min(call.remaining(OffsetDateTime::now_utc()));
                         match inner.transport.send(request, timeout).await {
                             Ok(response) => {
                                 last_status = response.status().as_u16();

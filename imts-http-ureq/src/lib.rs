@@ -23,7 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use imts_core::token_store::TokenStore;
-use imts_core::transport::{BlockingContext, BlockingTransport, SystemClock, Timeouts};
+use imts_core::transport::{
+    BlockingContext, BlockingTransport, ClientSettings, SystemClock, Timeouts,
+};
 use imts_core::{
     Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
     TransportErrorKind,
@@ -141,28 +143,34 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
+/// The current settings (a snapshot: cheap, and never held across I/O).
+fn settings_of(lock: &std::sync::RwLock<ClientSettings>) -> ClientSettings {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 struct Inner<T> {
     transport: T,
     credentials: Credentials,
     config: Config,
-    timeouts: Timeouts,
+    settings: std::sync::RwLock<ClientSettings>,
     session: Mutex<TokenSession>,
-    store: Option<Arc<dyn TokenStore>>,
     holder: String,
     seed: AtomicU64,
 }
 
 impl<T: BlockingTransport> Inner<T> {
-    fn context(&self) -> BlockingContext<'_, T, SystemClock> {
+    fn context<'a>(&'a self, settings: &'a ClientSettings) -> BlockingContext<'a, T, SystemClock> {
         BlockingContext {
             session: &self.session,
-            store: self.store.as_deref(),
+            store: settings.token_store.as_deref(),
             holder: &self.holder,
             credentials: &self.credentials,
             config: &self.config,
             transport: &self.transport,
             clock: &SystemClock,
-            timeouts: self.timeouts,
+            timeouts: settings.timeouts,
         }
     }
 }
@@ -206,9 +214,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
                 transport,
                 credentials,
                 config,
-                timeouts: Timeouts::default(),
+                settings: std::sync::RwLock::new(ClientSettings::default()),
                 session: Mutex::new(TokenSession::new(seed)),
-                store: None,
                 holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
             }),
@@ -216,21 +223,25 @@ impl<T: BlockingTransport> BlockingClient<T> {
     }
 
     /// Shares tokens with other instances through `store` (Redis, say): only one instance
-    /// refreshes at a time and the others adopt its result. Call before cloning the client.
+    /// refreshes at a time and the others adopt its result. It applies to this client and every clone of it.
     #[must_use]
-    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.store = Some(store);
-        }
+    pub fn with_token_store(self, store: Arc<dyn TokenStore>) -> Self {
+        self.inner
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .token_store = Some(store);
         self
     }
 
-    /// Sets the per-attempt timeout. Call before cloning the client.
+    /// Sets the per-attempt timeout. It applies to this client and every clone of it.
     #[must_use]
-    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.timeouts = timeouts;
-        }
+    pub fn with_timeouts(self, timeouts: Timeouts) -> Self {
+        self.inner
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .timeouts = timeouts;
         self
     }
 
@@ -255,7 +266,10 @@ impl<T: BlockingTransport> BlockingClient<T> {
     /// # Errors
     /// The exchange's failure.
     pub fn authenticate(&self) -> Result<(), Error> {
-        self.inner.context().ensure_token(None).map(|_| ())
+        self.inner
+            .context(&settings_of(&self.inner.settings))
+            .ensure_token(None)
+            .map(|_| ())
     }
 
     /// Renews the token pair now with Refresh token (authenticating first if there is none).
@@ -285,7 +299,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         let span = tracing::info_span!("imts.call", endpoint = %name, attempts = tracing::field::Empty, http_status = tracing::field::Empty, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
         let _entered = span.enter();
         let started = Instant::now();
-        let result = inner.context().run(op, seed);
+        let result = inner.context(&settings_of(&inner.settings)).run(op, seed);
         span.record(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
