@@ -49,7 +49,8 @@ pub use error::{CallbackError, SignatureMismatch};
 pub use notification::Notification;
 pub use ordering::StatusBook;
 pub use processor::{
-    CallbackResponse, Delivery, Handler, HandlerError, Processor, ProcessorStats, ACK_BODY,
+    CallbackResponse, Delivery, Handler, HandlerError, Processor, ProcessorStats, SystemClock,
+    ACK_BODY,
 };
 pub use seen::{
     Claim, MemorySeenStore, SeenStore, StoreError, PROVIDER_RETRY_WINDOW, RETENTION_MARGIN,

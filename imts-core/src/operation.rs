@@ -17,13 +17,26 @@ use crate::retry::SplitMix64;
 use crate::signature::{CanonicalParams, SALT_FIELD, SIGNATURE_FIELD};
 use crate::values::{OrderId, TransferId, ValueError};
 
-/// A request's parameters before signing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request's parameters before signing. Its `Debug` shows sizes and keys, never values (a
+/// body may carry a phone number in clear).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Params {
     /// A JSON object, exactly as it will be sent.
     Json(Vec<u8>),
     /// Query pairs of a GET.
     Query(Vec<(String, String)>),
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Params::Json(body) => write!(f, "Json(<{} bytes>)", body.len()),
+            Params::Query(pairs) => f
+                .debug_tuple("Query")
+                .field(&pairs.iter().map(|(k, _)| k).collect::<Vec<_>>())
+                .finish(),
+        }
+    }
 }
 
 /// What request building may use to seal personal data.

@@ -54,25 +54,13 @@ pub trait AsyncTransport: Send + Sync {
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
 }
 
-/// Time and sleep for the blocking loop: the system's in production, a fake in tests.
+/// Time and sleep for the blocking loop: the system's in production (`imts-http-ureq`,
+/// `imts-callbacks`), a fake in tests. The core itself never reads a clock.
 pub trait Clock {
     /// The current time.
     fn now(&self) -> OffsetDateTime;
     /// Sleeps (a fake clock advances instead).
     fn sleep(&self, duration: Duration);
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
-    }
 }
 
 /// Timeouts a transport applies to each request.

@@ -23,9 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use imts_core::token_store::TokenStore;
-use imts_core::transport::{
-    BlockingContext, BlockingTransport, ClientSettings, SystemClock, Timeouts,
-};
+use imts_core::transport::{BlockingContext, BlockingTransport, ClientSettings, Clock, Timeouts};
 use imts_core::{
     Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
     TransportErrorKind,
@@ -148,6 +146,19 @@ fn settings_of(lock: &std::sync::RwLock<ClientSettings>) -> ClientSettings {
     lock.read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone()
+}
+
+/// The system clock: the blocking loop's time and sleep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
 }
 
 struct Inner<T> {

@@ -192,8 +192,7 @@ pub struct Stats {
     pub faults: BTreeMap<String, u64>,
 }
 
-/// The whole state.
-#[derive(Debug)]
+/// The whole state. Its `Debug` shows counts only: it holds live tokens and personal data.
 pub struct State {
     /// Registered partners.
     pub partners: Vec<Partner>,
@@ -215,6 +214,17 @@ pub struct State {
     pub access_ttl: Duration,
     /// Refresh token lifetime.
     pub refresh_ttl: Duration,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("partners", &self.partners.len())
+            .field("access_tokens", &self.access.len())
+            .field("clients", &self.clients.len())
+            .field("transfers", &self.transfers.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl State {

@@ -71,12 +71,8 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
                 let namespace = std::env::var("IMTS_AGENT_ID").unwrap_or_else(|_| "default".into());
                 let store = imts_redis::RedisSeenStore::open(url, &namespace)
                     .map_err(|e| CliError::usage(format!("--redis {url}: {e}")))?;
-                let processor = Processor::with_parts(
-                    verifier,
-                    print,
-                    store,
-                    imts_core::transport::SystemClock,
-                );
+                let processor =
+                    Processor::with_parts(verifier, print, store, imts_callbacks::SystemClock);
                 serve(listener, CallbackService::new(Arc::new(processor))).await;
             }
             None => {
@@ -94,7 +90,7 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
 /// Accepts connections until Ctrl-C.
 async fn serve<H, S>(
     listener: tokio::net::TcpListener,
-    service: CallbackService<H, S, imts_core::transport::SystemClock>,
+    service: CallbackService<H, S, imts_callbacks::SystemClock>,
 ) where
     H: imts_callbacks::Handler + 'static,
     S: imts_callbacks::SeenStore + 'static,
