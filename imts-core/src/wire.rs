@@ -86,8 +86,14 @@ pub fn take_field<T: serde::de::DeserializeOwned, E: serde::de::Error>(
 /// The wire name of a field: its identifier without a raw-identifier prefix (`r#type` is `type`).
 #[doc(hidden)]
 #[must_use]
-pub fn wire_name(ident: &'static str) -> &'static str {
-    ident.strip_prefix("r#").unwrap_or(ident)
+pub const fn wire_name(ident: &'static str) -> &'static str {
+    match ident.as_bytes() {
+        [b'r', b'#', ..] => match std::str::from_utf8(ident.as_bytes().split_at(2).1) {
+            Ok(name) => name,
+            Err(_) => ident,
+        },
+        _ => ident,
+    }
 }
 
 /// Serializes one field to raw JSON, or `None` when it serializes to `null` (internal).
@@ -119,6 +125,18 @@ pub enum SignText<'a> {
 pub trait SignValue {
     /// This value's part of the signature.
     fn sign_text(&self) -> SignText<'_>;
+
+    /// Whether this value can only be signed through the JSON path.
+    #[inline]
+    fn needs_json(&self) -> bool {
+        matches!(self.sign_text(), SignText::Unsupported)
+    }
+
+    /// Pushes this value (and its separator) into `message`, or nothing when it is skipped.
+    #[inline]
+    fn push_signed(&self, message: &mut imts_crypto::SigningMessage<'_>) {
+        push_text(self.sign_text(), message);
+    }
 }
 
 impl SignValue for String {
@@ -147,54 +165,42 @@ impl<T> SignValue for Vec<T> {
     }
 }
 
-/// Signs `fields` in byte-wise key order (`order`), or returns `false` (nothing written) when one
-/// of them needs the JSON path.
+/// Pushes one field's text and its separator (nothing for [`SignText::Skip`]).
 #[doc(hidden)]
-pub fn sign_in_order(
-    fields: &[(&'static str, SignText<'_>)],
-    order: &[usize],
-    message: &mut imts_crypto::SigningMessage<'_>,
-) -> bool {
+#[inline]
+pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
     use std::fmt::Write as _;
-    if fields
-        .iter()
-        .any(|(_, text)| matches!(text, SignText::Unsupported))
-    {
-        return false;
-    }
-    for &index in order {
-        match fields[index].1 {
-            SignText::Text(text) => message.push(text.as_bytes()),
-            SignText::Display(value) => {
-                // Writing into the message cannot fail.
-                let _ = write!(message, "{value}");
-                message.end_value();
-            }
-            SignText::Decimal(value) => {
-                let mut buf = [0u8; 48];
-                match decimal_text(&value, &mut buf) {
-                    Some(text) => message.push(text),
-                    None => {
-                        let _ = write!(message, "{value}");
-                        message.end_value();
-                    }
+    match text {
+        SignText::Text(text) => message.push(text.as_bytes()),
+        SignText::Display(value) => {
+            // Writing into the message cannot fail.
+            let _ = write!(message, "{value}");
+            message.end_value();
+        }
+        SignText::Decimal(value) => {
+            let mut buf = [0u8; 48];
+            match decimal_text(&value, &mut buf) {
+                Some(text) => message.push(text),
+                None => {
+                    let _ = write!(message, "{value}");
+                    message.end_value();
                 }
             }
-            SignText::Skip | SignText::Unsupported => {}
         }
+        SignText::Skip | SignText::Unsupported => {}
     }
-    true
 }
 
 /// A non-negative decimal's `Display` text (digits, and the point when the scale is not 0),
-/// written into `buf` without the formatter; `None` for negative values (rendered by `Display`).
+/// written into `buf` without the formatter; `None` for negative values and mantissas beyond
+/// `u64` (both rendered by `Display`: 128-bit division by 10 is what made this slow).
 #[doc(hidden)]
 pub fn decimal_text<'b>(value: &rust_decimal::Decimal, buf: &'b mut [u8; 48]) -> Option<&'b [u8]> {
     if value.is_sign_negative() {
         return None;
     }
     let scale = usize::try_from(value.scale()).ok()?;
-    let mut mantissa = value.mantissa().unsigned_abs();
+    let mut mantissa = u64::try_from(value.mantissa().unsigned_abs()).ok()?;
     let mut end = buf.len();
     let mut digits = 0usize;
     // Digits from the right; at least scale + 1 of them, so "0.05" keeps its leading zero.
@@ -214,13 +220,41 @@ pub fn decimal_text<'b>(value: &rust_decimal::Decimal, buf: &'b mut [u8; 48]) ->
     Some(&buf[end..])
 }
 
-/// The byte-wise order of `names`.
+/// The byte-wise order of `names` (`N` must be `names.len()`), computed at compile time.
 #[doc(hidden)]
 #[must_use]
-pub fn sorted_order(names: &[&str]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by(|&a, &b| names[a].as_bytes().cmp(names[b].as_bytes()));
+pub const fn sorted_order<const N: usize>(names: &[&str]) -> [usize; N] {
+    let mut order = [0usize; N];
+    let mut i = 0;
+    while i < N {
+        order[i] = i;
+        i += 1;
+    }
+    // Insertion sort: a request has a few dozen fields at most.
+    let mut i = 1;
+    while i < N {
+        let mut j = i;
+        while j > 0 && bytes_less(names[order[j]].as_bytes(), names[order[j - 1]].as_bytes()) {
+            let swapped = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = swapped;
+            j -= 1;
+        }
+        i += 1;
+    }
     order
+}
+
+/// `a < b`, byte-wise, usable in constants.
+const fn bytes_less(a: &[u8], b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
 }
 
 /// A wire object that can be signed field by field, without JSON.
@@ -263,13 +297,19 @@ macro_rules! wire_object {
 
         impl $crate::wire::SignFields for $name {
             fn sign_fields(&self, message: &mut $crate::wire::SigningMessage<'_>) -> bool {
-                static ORDER: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
-                if !self.extra.is_empty() {
+                type Push = fn(&$name, &mut $crate::wire::SigningMessage<'_>);
+                const NAMES: &[&str] = &[$($crate::wire::wire_name(stringify!($field))),*];
+                // Field indices in byte-wise name order, and one pusher per field: computed at
+                // compile time, so signing is a loop of direct pushes.
+                const ORDER: [usize; NAMES.len()] = $crate::wire::sorted_order(NAMES);
+                const PUSH: &[Push] = &[$(|object, message| $crate::wire::SignValue::push_signed(&object.$field, message)),*];
+                if !self.extra.is_empty() $(|| $crate::wire::SignValue::needs_json(&self.$field))* {
                     return false;
                 }
-                let order = ORDER.get_or_init(|| $crate::wire::sorted_order(&[$($crate::wire::wire_name(stringify!($field))),*]));
-                let fields = [$(($crate::wire::wire_name(stringify!($field)), $crate::wire::SignValue::sign_text(&self.$field))),*];
-                $crate::wire::sign_in_order(&fields, order, message)
+                for index in ORDER {
+                    PUSH[index](self, message);
+                }
+                true
             }
         }
 

@@ -13,11 +13,11 @@ use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
 use rand::{CryptoRng, RngCore};
-use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::hmac_sha256::{HmacKey, TAG_LEN};
 use crate::secret::PartnerKey;
 
 type CbcEnc = cbc::Encryptor<aes::Aes256Enc>;
@@ -117,10 +117,7 @@ impl PartnerKey {
     fn pack_with_mac(&self, iv: &[u8], ciphertext: &[u8]) -> String {
         let iv_b64 = STANDARD.encode(iv);
         let value_b64 = STANDARD.encode(ciphertext);
-        let mac = self
-            .envelope_mac(&iv_b64, &value_b64)
-            .finalize()
-            .into_bytes();
+        let mac = self.envelope_mac(&iv_b64, &value_b64);
         let mut mac_hex = [0u8; 64];
         crate::hex::encode_into(&mac, &mut mac_hex);
         // The spacing matches the reference implementation byte for byte.
@@ -131,12 +128,12 @@ impl PartnerKey {
         STANDARD.encode(json)
     }
 
-    fn envelope_mac(&self, iv_b64: &str, value_b64: &str) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.raw())
-            .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    fn envelope_mac(&self, iv_b64: &str, value_b64: &str) -> [u8; TAG_LEN] {
+        let key = HmacKey::new(self.raw());
+        let mut mac = key.start();
         mac.update(iv_b64.as_bytes());
         mac.update(value_b64.as_bytes());
-        mac
+        mac.finish(&key)
     }
 
     /// Decrypts an envelope in the given packing.
@@ -159,12 +156,13 @@ impl PartnerKey {
                 let json = Zeroizing::new(STANDARD.decode(envelope).map_err(|_| DecryptError)?);
                 let packed: MacPacked<'_> =
                     serde_json::from_slice(&json).map_err(|_| DecryptError)?;
-                let mut mac_bytes = [0u8; 32];
+                let mut mac_bytes = [0u8; TAG_LEN];
                 crate::hex::decode_into(packed.mac.as_bytes(), &mut mac_bytes)
                     .ok_or(DecryptError)?;
-                self.envelope_mac(&packed.iv, &packed.value)
-                    .verify_slice(&mac_bytes)
-                    .map_err(|_| DecryptError)?;
+                let expected = self.envelope_mac(&packed.iv, &packed.value);
+                if !bool::from(expected.ct_eq(&mac_bytes)) {
+                    return Err(DecryptError);
+                }
                 let iv = STANDARD.decode(&*packed.iv).map_err(|_| DecryptError)?;
                 let ciphertext = STANDARD.decode(&*packed.value).map_err(|_| DecryptError)?;
                 self.decrypt_raw(&iv, &ciphertext)

@@ -1,9 +1,9 @@
 //! Cryptography of Freedom Pay's IMTS partner API, and nothing else.
 //!
 //! * [`Signer`] computes and verifies `pg_sig`: HMAC-SHA256 keyed by the agent secret over the
-//!   request's values joined by `;` with the secret appended, as lowercase hex. The keyed HMAC state
-//!   is computed once per signer and cloned per signature; values are fed in incrementally, so a
-//!   signature allocates nothing.
+//!   request's values joined by `;` with the secret appended, as lowercase hex. The key's padded
+//!   blocks are compressed once per signer; values are fed straight into the hash's block, so a
+//!   signature allocates nothing and costs little more than its compressions.
 //! * [`PartnerKey`] encrypts and decrypts personal data in the AES-256-CBC envelope
 //!   (`Base64(IV || ciphertext)`, PKCS#7, a fresh IV per call), or in the selectable JSON packing
 //!   with an HMAC ([`Packing::JsonMac`]).
@@ -33,6 +33,7 @@
 
 mod envelope;
 mod hex;
+mod hmac_sha256;
 mod secret;
 mod signer;
 

@@ -2,34 +2,30 @@
 
 use std::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
+use crate::hmac_sha256::{HmacKey, HmacStream, TAG_LEN};
 use crate::secret::AgentSecret;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// What stands for the agent secret wherever a signed message is shown to a person.
 pub const SECRET_MASK: &str = "***";
 
 /// Signs and verifies `pg_sig` for one agent secret.
 ///
-/// The HMAC key schedule (the inner and outer padded key blocks) is computed once here; every
-/// signature clones that state, so signing costs the compressions of the message and nothing else.
+/// The HMAC key's inner and outer padded blocks are compressed once here; a signature starts from
+/// that 32-byte state, so it costs the compressions of its message and one more, and nothing else.
 #[derive(Clone)]
 pub struct Signer {
     secret: AgentSecret,
-    keyed: HmacSha256,
+    key: HmacKey,
 }
 
 impl Signer {
     /// A signer for `secret`.
     #[must_use]
     pub fn new(secret: AgentSecret) -> Self {
-        // HMAC accepts keys of any length, so this cannot fail; the fallback keeps it panic-free.
-        let keyed = <HmacSha256 as KeyInit>::new_from_slice(secret.expose_secret())
-            .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
-        Self { secret, keyed }
+        let key = HmacKey::new(secret.expose_secret());
+        Self { secret, key }
     }
 
     /// The secret this signer uses.
@@ -40,12 +36,11 @@ impl Signer {
 
     /// Starts a message; push the values in canonical order, then [`SigningMessage::finish`].
     #[must_use]
+    #[inline]
     pub fn message(&self) -> SigningMessage<'_> {
         SigningMessage {
-            mac: self.keyed.clone(),
-            secret: &self.secret,
-            buf: [0u8; BUFFER],
-            len: 0,
+            stream: self.key.start(),
+            signer: self,
         }
     }
 
@@ -82,62 +77,45 @@ impl fmt::Debug for Signer {
     }
 }
 
-/// Bytes gathered before they are fed to the MAC: a typical message fits, so the MAC sees one
-/// update instead of two per value (small updates cost more than the copy).
-const BUFFER: usize = 256;
-
 /// A message being signed: each pushed value is followed by `;`, and the secret closes it.
-/// Values are gathered in a stack buffer and fed to the MAC in large pieces; nothing is allocated.
-/// The buffer never holds the secret, which goes straight into the MAC.
+/// Bytes go straight into the MAC's 64-byte block, which is compressed whenever it fills and wiped
+/// when the message is dropped; nothing is allocated.
 pub struct SigningMessage<'s> {
-    mac: HmacSha256,
-    secret: &'s AgentSecret,
-    buf: [u8; BUFFER],
-    len: usize,
+    stream: HmacStream,
+    signer: &'s Signer,
 }
 
 impl SigningMessage<'_> {
     /// Appends one value and its `;` separator.
+    #[inline]
     pub fn push(&mut self, value: &[u8]) {
-        self.push_part(value);
-        self.push_part(b";");
+        self.stream.update(value);
+        self.stream.update(b";");
     }
 
     /// Appends bytes to the current value (no separator): for values rendered in pieces.
+    #[inline]
     pub fn push_part(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > BUFFER {
-            self.flush();
-            if bytes.len() > BUFFER {
-                self.mac.update(bytes);
-                return;
-            }
-        }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+        self.stream.update(bytes);
     }
 
     /// Ends the current value with its `;` separator (after [`push_part`](Self::push_part)).
+    #[inline]
     pub fn end_value(&mut self) {
-        self.push_part(b";");
+        self.stream.update(b";");
     }
 
-    fn flush(&mut self) {
-        self.mac.update(&self.buf[..self.len]);
-        self.len = 0;
-    }
-
-    fn close(&mut self) {
-        self.flush();
-        self.mac.update(self.secret.expose_secret());
+    fn tag(&mut self) -> [u8; TAG_LEN] {
+        self.stream.wipe_from_here();
+        self.stream.update(self.signer.secret.expose_secret());
+        self.stream.finish(&self.signer.key)
     }
 
     /// Appends the secret and returns the signature.
     #[must_use]
     pub fn finish(mut self) -> PgSig {
-        self.close();
-        let tag = self.mac.finalize().into_bytes();
         let mut hex = [0u8; 64];
-        crate::hex::encode_into(&tag, &mut hex);
+        crate::hex::encode_into(&self.tag(), &mut hex);
         PgSig(hex)
     }
 
@@ -145,12 +123,11 @@ impl SigningMessage<'_> {
     /// time. A signature that is not 64 hex digits never matches.
     #[must_use]
     pub fn verify(mut self, signature: &str) -> bool {
-        let mut expected = [0u8; 32];
+        let mut expected = [0u8; TAG_LEN];
         if crate::hex::decode_into(signature.as_bytes(), &mut expected).is_none() {
             return false;
         }
-        self.close();
-        self.mac.verify_slice(&expected).is_ok()
+        self.tag().ct_eq(&expected).into()
     }
 }
 
@@ -197,6 +174,10 @@ impl fmt::Debug for PgSig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
+
+    type HmacSha256 = Hmac<Sha256>;
 
     #[test]
     fn matches_a_plain_hmac_of_the_joined_message() {

@@ -52,3 +52,33 @@ proptest! {
         prop_assert!(!signer.verify(&changed, sig.as_str()));
     }
 }
+
+proptest! {
+    /// The signer's own HMAC against the `hmac` crate over the joined message: any secret
+    /// (including longer than a SHA-256 block), any values, pushed in arbitrary pieces.
+    #[test]
+    fn signatures_equal_the_hmac_crate_over_the_joined_message(
+        secret in "[ -~]{1,150}",
+        values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..150), 0..8),
+        piece in 1usize..70,
+    ) {
+        use hmac::{Hmac, KeyInit, Mac};
+        let signer = Signer::new(AgentSecret::new(secret.clone()).unwrap());
+        let mut message = signer.message();
+        let mut joined = Vec::new();
+        for value in &values {
+            for chunk in value.chunks(piece) {
+                message.push_part(chunk);
+            }
+            message.end_value();
+            joined.extend_from_slice(value);
+            joined.push(b';');
+        }
+        joined.extend_from_slice(secret.as_bytes());
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&joined);
+        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let signature = message.finish();
+        prop_assert_eq!(signature.as_str(), expected.as_str());
+    }
+}

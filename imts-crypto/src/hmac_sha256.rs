@@ -1,0 +1,255 @@
+//! HMAC-SHA256 (RFC 2104) built on SHA-256's compression function alone.
+//!
+//! Why not the `hmac` crate's cloned state: a signature is a few hundred bytes, and at that size
+//! the generic buffering around the compressions cost as much as the compressions themselves
+//! (issue 8 measured 1.7x a bare HMAC). Here the key's two padded blocks are compressed once per
+//! key; a message carries 32 bytes of chaining state and one 64-byte block, and each compression
+//! goes straight to `sha2`'s (SHA-NI when present) `compress256`. Equality with the `hmac` crate
+//! is property-tested (`tests/properties.rs`).
+
+use sha2::block_api::compress256;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+const BLOCK: usize = 64;
+/// Length of the tag, in bytes.
+pub(crate) const TAG_LEN: usize = 32;
+
+/// SHA-256's initial chaining value (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The key, as the chaining values after its inner (`0x36`) and outer (`0x5c`) padded blocks.
+/// Both are as good as the key to an attacker, so they are wiped on drop.
+#[derive(Clone)]
+pub(crate) struct HmacKey {
+    inner: [u32; 8],
+    outer: [u32; 8],
+}
+
+impl HmacKey {
+    /// Prepares `key` (any length; longer than a block is hashed first, as RFC 2104 says).
+    pub(crate) fn new(key: &[u8]) -> Self {
+        let mut block = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            block[..TAG_LEN].copy_from_slice(Sha256::digest(key).as_slice());
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = SHA256_IV;
+        let mut outer = SHA256_IV;
+        let mut pad = [0u8; BLOCK];
+        for (p, k) in pad.iter_mut().zip(&block) {
+            *p = k ^ 0x36;
+        }
+        compress256(&mut inner, &[pad]);
+        for (p, k) in pad.iter_mut().zip(&block) {
+            *p = k ^ 0x5c;
+        }
+        compress256(&mut outer, &[pad]);
+        block.zeroize();
+        pad.zeroize();
+        Self { inner, outer }
+    }
+
+    /// Starts a message.
+    #[inline(always)]
+    pub(crate) fn start(&self) -> HmacStream {
+        HmacStream {
+            state: self.inner,
+            buf: [0u8; BUFFERED],
+            filled: 0,
+            // The inner padded key block is already in `state`.
+            compressed_blocks: 1,
+            wipe_from: BUFFERED,
+            wipe_whole: false,
+        }
+    }
+}
+
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+/// Bytes gathered before they are compressed: a typical signed message (with its padding) fits,
+/// so all of its blocks go through one compression call. Compressing each 64-byte block as soon as
+/// it fills made every call load a block just written by many small stores, which the CPU cannot
+/// forward (measured: +30 ns per signature).
+const BUFFERED: usize = 4 * BLOCK;
+
+/// A message being authenticated: the chaining state and the bytes not yet compressed. For
+/// `pg_sig` the tail of the message is the secret; [`HmacStream::wipe_from_here`] marks where it
+/// starts, and the bytes from there on are wiped on drop (the values before it are sent in clear
+/// anyway).
+pub(crate) struct HmacStream {
+    state: [u32; 8],
+    buf: [u8; BUFFERED],
+    filled: usize,
+    compressed_blocks: u64,
+    wipe_from: usize,
+    wipe_whole: bool,
+}
+
+impl HmacStream {
+    /// Appends `bytes`.
+    #[inline]
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        let end = self.filled + bytes.len();
+        if end <= BUFFERED {
+            self.buf[self.filled..end].copy_from_slice(bytes);
+            self.filled = end;
+        } else {
+            self.update_past_buffer(bytes);
+        }
+    }
+
+    /// From here on the message is secret: wiped on drop, even when the buffer is compressed.
+    #[inline]
+    pub(crate) fn wipe_from_here(&mut self) {
+        self.wipe_from = self.filled;
+    }
+
+    #[inline(never)]
+    fn update_past_buffer(&mut self, bytes: &[u8]) {
+        let (head, rest) = bytes.split_at(BUFFERED - self.filled);
+        self.buf[self.filled..].copy_from_slice(head);
+        let (whole, _) = self.buf.as_chunks::<BLOCK>();
+        compress256(&mut self.state, whole);
+        self.compressed_blocks += (BUFFERED / BLOCK) as u64;
+        let (whole, tail) = rest.as_chunks::<BLOCK>();
+        if !whole.is_empty() {
+            compress256(&mut self.state, whole);
+            self.compressed_blocks += whole.len() as u64;
+        }
+        // Secret bytes may be left anywhere in the buffer: it is wiped whole on drop.
+        self.wipe_whole = true;
+        self.buf[..tail.len()].copy_from_slice(tail);
+        self.filled = tail.len();
+    }
+
+    /// The tag. `key` must be the key this stream was started from. Takes `&mut self` rather than
+    /// `self` so the 300-byte stream is not moved (a `memmove` call) on the way; the stream must
+    /// not be used afterwards, which the one caller guarantees by consuming itself.
+    #[inline]
+    pub(crate) fn finish(&mut self, key: &HmacKey) -> [u8; TAG_LEN] {
+        let bits = (self.compressed_blocks * BLOCK as u64 + self.filled as u64) * 8;
+        // The padding (0x80, zeros, the 8-byte length) must fit in the buffer.
+        if self.filled + 9 > BUFFERED {
+            let whole_blocks = self.filled / BLOCK;
+            let (whole, _) = self.buf[..whole_blocks * BLOCK].as_chunks::<BLOCK>();
+            compress256(&mut self.state, whole);
+            self.buf.copy_within(whole_blocks * BLOCK..self.filled, 0);
+            self.filled -= whole_blocks * BLOCK;
+            self.wipe_whole = true;
+        }
+        let end = (self.filled + 9).div_ceil(BLOCK) * BLOCK;
+        self.buf[self.filled] = 0x80;
+        self.buf[self.filled + 1..end - 8].fill(0);
+        self.buf[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+        self.filled = end;
+        let (blocks, _) = self.buf[..end].as_chunks::<BLOCK>();
+        compress256(&mut self.state, blocks);
+
+        // The outer hash: the inner digest, padded, after the outer key block.
+        let mut outer_block = [0u8; BLOCK];
+        for (bytes, word) in outer_block.chunks_exact_mut(4).zip(&self.state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+        outer_block[TAG_LEN] = 0x80;
+        outer_block[BLOCK - 8..].copy_from_slice(&(((BLOCK + TAG_LEN) * 8) as u64).to_be_bytes());
+        let mut outer = key.outer;
+        compress256(&mut outer, &[outer_block]);
+
+        let mut tag = [0u8; TAG_LEN];
+        for (bytes, word) in tag.chunks_exact_mut(4).zip(&outer) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+        tag
+    }
+}
+
+impl Drop for HmacStream {
+    fn drop(&mut self) {
+        if self.wipe_whole {
+            self.buf.zeroize();
+        } else if self.wipe_from < self.filled {
+            self.buf[self.wipe_from..self.filled].zeroize();
+        }
+        self.state.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac::{Hmac, KeyInit, Mac};
+
+    impl HmacKey {
+        fn tag(&self, message: &[u8]) -> [u8; TAG_LEN] {
+            let mut stream = self.start();
+            stream.update(message);
+            stream.finish(self)
+        }
+    }
+
+    fn reference(key: &[u8], message: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    #[test]
+    fn rfc_4231_case_2() {
+        let tag = HmacKey::new(b"Jefe").tag(b"what do ya want for nothing?");
+        let mut hex = [0u8; 64];
+        crate::hex::encode_into(&tag, &mut hex);
+        assert_eq!(
+            &hex,
+            b"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn every_length_around_the_block_edges_matches_the_hmac_crate() {
+        let data: Vec<u8> = (0..300u16).map(|i| (i * 7 + 3) as u8).collect();
+        for key_len in [0, 1, 16, 63, 64, 65, 200] {
+            let key = &data[..key_len];
+            let prepared = HmacKey::new(key);
+            for len in 0..=200 {
+                assert_eq!(
+                    prepared.tag(&data[..len]),
+                    reference(key, &data[..len]),
+                    "key {key_len} B, message {len} B"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_give_the_whole_message_tag() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(700).collect();
+        let key = HmacKey::new(b"k");
+        for piece in [1, 3, 17, 63, 64, 65, 130] {
+            let mut stream = key.start();
+            for chunk in data.chunks(piece) {
+                stream.update(chunk);
+            }
+            assert_eq!(
+                stream.finish(&key),
+                reference(b"k", &data),
+                "pieces of {piece}"
+            );
+        }
+    }
+}
