@@ -9,8 +9,6 @@
 
 use std::fmt;
 
-use aes::cipher::block_padding::Pkcs7;
-use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rand::{CryptoRng, RngCore};
@@ -20,12 +18,9 @@ use zeroize::Zeroizing;
 use crate::hmac_sha256::{HmacKey, TAG_LEN};
 use crate::secret::PartnerKey;
 
-type CbcEnc = cbc::Encryptor<aes::Aes256Enc>;
-type CbcDec = cbc::Decryptor<aes::Aes256Dec>;
-
 /// Length of the CBC initialisation vector, in bytes.
 pub const IV_LEN: usize = 16;
-const BLOCK: usize = 16;
+use crate::cbc_mode::BLOCK;
 
 /// How the IV and ciphertext are packed into the `encrypted_data` string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,6 +38,23 @@ pub enum Packing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("encrypted_data could not be decrypted with the partner key")]
 pub struct DecryptError;
+
+/// The output buffer given to [`PartnerKey::cbc_encrypt_into`] is too short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the output buffer holds {given} bytes; the padded ciphertext needs {needed}")]
+pub struct OutputTooSmall {
+    /// Bytes the ciphertext needs: [`padded_len`] of the plaintext's length.
+    pub needed: usize,
+    /// Bytes the buffer had.
+    pub given: usize,
+}
+
+/// The length of the AES-CBC ciphertext of `plaintext_len` bytes under PKCS#7: the next multiple
+/// of 16 above it (a whole padding block when it is already a multiple).
+#[must_use]
+pub const fn padded_len(plaintext_len: usize) -> usize {
+    (plaintext_len / BLOCK + 1) * BLOCK
+}
 
 /// Decrypted bytes, zeroized on drop, redacted in `Debug`.
 pub struct Plaintext(Zeroizing<Vec<u8>>);
@@ -97,17 +109,9 @@ impl PartnerKey {
     /// source: reusing an IV with one key leaks which plaintexts share a prefix.
     #[must_use]
     pub fn encrypt_with_iv(&self, plaintext: &[u8], iv: &[u8; IV_LEN], packing: Packing) -> String {
-        let padded_len = (plaintext.len() / BLOCK + 1) * BLOCK;
-        let mut buf = Zeroizing::new(vec![0u8; IV_LEN + padded_len]);
-        buf[..IV_LEN].copy_from_slice(iv);
-        let (_, body) = buf.split_at_mut(IV_LEN);
-        body[..plaintext.len()].copy_from_slice(plaintext);
-        let cipher = CbcEnc::inner_iv_init(self.enc.clone(), &(*iv).into());
-        // The buffer holds exactly one padding block more than the message, so this cannot fail.
-        let ct_len = cipher
-            .encrypt_padded::<Pkcs7>(body, plaintext.len())
-            .map_or(0, <[u8]>::len);
-        let packed = &buf[..IV_LEN + ct_len];
+        let mut packed = vec![0u8; IV_LEN + padded_len(plaintext.len())];
+        packed[..IV_LEN].copy_from_slice(iv);
+        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, &mut packed[IV_LEN..]);
         match packing {
             Packing::IvCiphertext => STANDARD.encode(packed),
             Packing::JsonMac => self.pack_with_mac(iv, &packed[IV_LEN..]),
@@ -174,15 +178,31 @@ impl PartnerKey {
     /// callers with their own packing, and for measuring the cipher apart from Base64.
     #[must_use]
     pub fn cbc_encrypt(&self, iv: &[u8; IV_LEN], plaintext: &[u8]) -> Vec<u8> {
-        let padded_len = (plaintext.len() / BLOCK + 1) * BLOCK;
-        let mut buf = vec![0u8; padded_len];
-        buf[..plaintext.len()].copy_from_slice(plaintext);
-        let cipher = CbcEnc::inner_iv_init(self.enc.clone(), &(*iv).into());
-        let len = cipher
-            .encrypt_padded::<Pkcs7>(&mut buf, plaintext.len())
-            .map_or(0, <[u8]>::len);
-        buf.truncate(len);
-        buf
+        let mut ciphertext = vec![0u8; padded_len(plaintext.len())];
+        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, &mut ciphertext);
+        ciphertext
+    }
+
+    /// [`cbc_encrypt`](Self::cbc_encrypt) into a buffer the caller owns (and may reuse): nothing is
+    /// allocated or copied besides the ciphertext written into `out`. `out` needs
+    /// [`padded_len`]`(plaintext.len())` bytes.
+    ///
+    /// # Errors
+    /// [`OutputTooSmall`] when `out` is shorter than that.
+    pub fn cbc_encrypt_into<'o>(
+        &self,
+        iv: &[u8; IV_LEN],
+        plaintext: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o [u8], OutputTooSmall> {
+        let needed = padded_len(plaintext.len());
+        let given = out.len();
+        if given < needed {
+            return Err(OutputTooSmall { needed, given });
+        }
+        let out = &mut out[..needed];
+        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, out);
+        Ok(out)
     }
 
     /// AES-256-CBC decryption with PKCS#7 alone (see [`cbc_encrypt`](Self::cbc_encrypt)).
@@ -210,9 +230,31 @@ impl PartnerKey {
         if buffer.is_empty() || !buffer.len().is_multiple_of(BLOCK) {
             return Err(DecryptError);
         }
-        CbcDec::inner_iv_init(self.dec.clone(), &(*iv).into())
-            .decrypt_padded::<Pkcs7>(buffer)
-            .map_err(|_| DecryptError)
+        let len = crate::cbc_mode::decrypt_in_place(&self.dec, iv, buffer).ok_or(DecryptError)?;
+        Ok(&buffer[..len])
+    }
+
+    /// Decrypts `ciphertext` into a buffer the caller owns (and may reuse) and returns the
+    /// plaintext part of it; `ciphertext` is left as it was. The caller owns the zeroization of
+    /// `out`. `out` needs at least `ciphertext.len()` bytes.
+    ///
+    /// # Errors
+    /// [`DecryptError`] for a bad length or padding, or an `out` shorter than `ciphertext`.
+    pub fn cbc_decrypt_into<'o>(
+        &self,
+        iv: &[u8; IV_LEN],
+        ciphertext: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o [u8], DecryptError> {
+        if ciphertext.is_empty()
+            || !ciphertext.len().is_multiple_of(BLOCK)
+            || out.len() < ciphertext.len()
+        {
+            return Err(DecryptError);
+        }
+        let len =
+            crate::cbc_mode::decrypt_into(&self.dec, iv, ciphertext, out).ok_or(DecryptError)?;
+        Ok(&out[..len])
     }
 
     fn decrypt_raw(&self, iv: &[u8], ciphertext: &[u8]) -> Result<Plaintext, DecryptError> {
@@ -220,12 +262,9 @@ impl PartnerKey {
         if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK) {
             return Err(DecryptError);
         }
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        let cipher = CbcDec::inner_iv_init(self.dec.clone(), &iv.into());
-        let len = cipher
-            .decrypt_padded::<Pkcs7>(&mut buf)
-            .map_err(|_| DecryptError)?
-            .len();
+        let mut buf = Zeroizing::new(vec![0u8; ciphertext.len()]);
+        let len = crate::cbc_mode::decrypt_into(&self.dec, &iv, ciphertext, &mut buf)
+            .ok_or(DecryptError)?;
         buf.truncate(len);
         Ok(Plaintext(buf))
     }

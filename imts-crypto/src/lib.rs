@@ -31,12 +31,13 @@
 
 #![forbid(unsafe_code)]
 
+mod cbc_mode;
 mod envelope;
 mod hex;
 mod hmac_sha256;
 mod secret;
 mod signer;
 
-pub use envelope::{DecryptError, Packing, Plaintext, IV_LEN};
+pub use envelope::{padded_len, DecryptError, OutputTooSmall, Packing, Plaintext, IV_LEN};
 pub use secret::{AgentSecret, KeyError, PartnerKey, PARTNER_KEY_LEN};
 pub use signer::{PgSig, Signer, SigningMessage, SECRET_MASK};

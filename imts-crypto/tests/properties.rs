@@ -82,3 +82,52 @@ proptest! {
         prop_assert_eq!(signature.as_str(), expected.as_str());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Our CBC (on the `aes` block API) against the `cbc` crate: the same ciphertext for any
+    /// plaintext length, and every decryption entry point gives the plaintext back.
+    #[test]
+    fn cbc_equals_the_cbc_crate(
+        key_bytes in any::<[u8; 32]>(),
+        iv in any::<[u8; 16]>(),
+        plaintext in proptest::collection::vec(any::<u8>(), 0..=3000),
+    ) {
+        use aes::cipher::block_padding::Pkcs7;
+        use aes::cipher::{BlockModeEncrypt, KeyIvInit};
+        let key = key(key_bytes);
+        let mut reference = vec![0u8; imts_crypto::padded_len(plaintext.len())];
+        reference[..plaintext.len()].copy_from_slice(&plaintext);
+        let len = cbc::Encryptor::<aes::Aes256Enc>::new(&key_bytes.into(), &iv.into())
+            .encrypt_padded::<Pkcs7>(&mut reference, plaintext.len())
+            .unwrap()
+            .len();
+        prop_assert_eq!(len, reference.len());
+        let ciphertext = key.cbc_encrypt(&iv, &plaintext);
+        prop_assert_eq!(&ciphertext, &reference);
+
+        let mut out = vec![0u8; imts_crypto::padded_len(plaintext.len())];
+        prop_assert_eq!(key.cbc_encrypt_into(&iv, &plaintext, &mut out).unwrap(), &reference[..]);
+        let decrypted = key.cbc_decrypt(&iv, &ciphertext).unwrap();
+        prop_assert_eq!(decrypted.as_bytes(), &plaintext[..]);
+        let mut into = vec![0u8; ciphertext.len() + 5];
+        prop_assert_eq!(key.cbc_decrypt_into(&iv, &ciphertext, &mut into).unwrap(), &plaintext[..]);
+        let mut in_place = ciphertext.clone();
+        prop_assert_eq!(key.cbc_decrypt_in_place(&iv, &mut in_place).unwrap(), &plaintext[..]);
+    }
+}
+
+#[test]
+fn buffers_too_small_are_refused_with_the_sizes() {
+    let key = key([1; 32]);
+    let mut out = [0u8; 31];
+    let err = key
+        .cbc_encrypt_into(&[0; 16], &[7; 16], &mut out)
+        .unwrap_err();
+    assert_eq!((err.needed, err.given), (32, 31));
+    let ciphertext = key.cbc_encrypt(&[0; 16], &[7; 16]);
+    assert!(key
+        .cbc_decrypt_into(&[0; 16], &ciphertext, &mut out)
+        .is_err());
+}

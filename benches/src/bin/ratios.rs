@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use imts_benches::{create_transfer, message_of, pairs_of, wide16, SECRET};
-use imts_core::signature::CanonicalParams;
+use imts_core::signature::sign_json;
 use imts_core::wire::SignFields;
 use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
@@ -156,11 +156,7 @@ fn main() {
     let t_hmac9 = time(|| hmac_of(black_box(&nine_message)));
     let t_hmac16 = time(|| hmac_of(black_box(&sixteen_message)));
     let body = serde_json::to_vec(&nine).unwrap();
-    let t_json = time(|| {
-        CanonicalParams::from_json(black_box(&body))
-            .unwrap()
-            .sign(&signer)
-    });
+    let t_json = time(|| sign_json(black_box(&body), &signer).unwrap());
     let naive_params: BTreeMap<String, String> = nine_pairs.iter().cloned().collect();
     assert_eq!(
         naive_sign(&naive_params, SECRET),
