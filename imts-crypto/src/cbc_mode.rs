@@ -81,15 +81,58 @@ impl BlockCipherEncClosure for Chain<'_> {
     }
 }
 
+/// Hardware decryption beyond what the `aes` crate reaches from a portable build (see `vaes`), when
+/// this CPU has it.
+#[derive(Clone, Default)]
+pub(crate) struct Accelerated {
+    #[cfg(target_arch = "x86_64")]
+    vaes: Option<crate::vaes::DecryptKeys>,
+}
+
+impl Accelerated {
+    /// Prepares `key` for the fastest decryption this CPU offers.
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        Self {
+            #[cfg(target_arch = "x86_64")]
+            vaes: crate::vaes::DecryptKeys::new(key),
+        }
+    }
+
+    /// Decrypts `buffer` in place when accelerated; `false` (nothing done) otherwise.
+    fn decrypt_in_place(&self, iv: &[u8; BLOCK], buffer: &mut [u8]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(vaes) = &self.vaes {
+            vaes.cbc_decrypt_in_place(iv, buffer);
+            return true;
+        }
+        let _ = (iv, buffer);
+        false
+    }
+
+    /// Whether decryption is accelerated here.
+    pub(crate) fn is_active(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return self.vaes.is_some();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+}
+
 /// Decrypts `ciphertext` (a non-empty multiple of 16 bytes, callers check) into `out` (at least as
 /// long) and returns the length of the unpadded plaintext, or `None` for bad padding.
 pub(crate) fn decrypt_into(
     cipher: &Aes256Dec,
+    accelerated: &Accelerated,
     iv: &[u8; BLOCK],
     ciphertext: &[u8],
     out: &mut [u8],
 ) -> Option<usize> {
     let out = out.get_mut(..ciphertext.len())?;
+    if accelerated.is_active() {
+        out.copy_from_slice(ciphertext);
+        accelerated.decrypt_in_place(iv, out);
+        return unpadded_len(out);
+    }
     let (input, _) = Block::slice_as_chunks(ciphertext);
     let (output, _) = Block::slice_as_chunks_mut(out);
     // One parallel pass of the block cipher (VAES where the CPU has it)...
@@ -106,9 +149,13 @@ pub(crate) fn decrypt_into(
 /// `None` for bad padding. `buffer` must be a non-empty multiple of 16 bytes (callers check).
 pub(crate) fn decrypt_in_place(
     cipher: &Aes256Dec,
+    accelerated: &Accelerated,
     iv: &[u8; BLOCK],
     buffer: &mut [u8],
 ) -> Option<usize> {
+    if accelerated.decrypt_in_place(iv, buffer) {
+        return unpadded_len(buffer);
+    }
     let (blocks, _) = Block::slice_as_chunks_mut(buffer);
     let mut saved = [Block::default(); IN_PLACE_BATCH];
     let mut previous = *iv;

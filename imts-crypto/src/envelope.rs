@@ -230,7 +230,8 @@ impl PartnerKey {
         if buffer.is_empty() || !buffer.len().is_multiple_of(BLOCK) {
             return Err(DecryptError);
         }
-        let len = crate::cbc_mode::decrypt_in_place(&self.dec, iv, buffer).ok_or(DecryptError)?;
+        let len = crate::cbc_mode::decrypt_in_place(&self.dec, &self.accelerated, iv, buffer)
+            .ok_or(DecryptError)?;
         Ok(&buffer[..len])
     }
 
@@ -252,8 +253,8 @@ impl PartnerKey {
         {
             return Err(DecryptError);
         }
-        let len =
-            crate::cbc_mode::decrypt_into(&self.dec, iv, ciphertext, out).ok_or(DecryptError)?;
+        let len = crate::cbc_mode::decrypt_into(&self.dec, &self.accelerated, iv, ciphertext, out)
+            .ok_or(DecryptError)?;
         Ok(&out[..len])
     }
 
@@ -263,8 +264,9 @@ impl PartnerKey {
             return Err(DecryptError);
         }
         let mut buf = Zeroizing::new(vec![0u8; ciphertext.len()]);
-        let len = crate::cbc_mode::decrypt_into(&self.dec, &iv, ciphertext, &mut buf)
-            .ok_or(DecryptError)?;
+        let len =
+            crate::cbc_mode::decrypt_into(&self.dec, &self.accelerated, &iv, ciphertext, &mut buf)
+                .ok_or(DecryptError)?;
         buf.truncate(len);
         Ok(Plaintext(buf))
     }

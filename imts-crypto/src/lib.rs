@@ -29,7 +29,7 @@
 //! assert_eq!(plain.as_bytes(), br#"{"first_name":"Aigerim"}"#);
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod cbc_mode;
 mod envelope;
@@ -37,6 +37,8 @@ mod hex;
 mod hmac_sha256;
 mod secret;
 mod signer;
+#[cfg(target_arch = "x86_64")]
+mod vaes;
 
 pub use envelope::{padded_len, DecryptError, OutputTooSmall, Packing, Plaintext, IV_LEN};
 pub use secret::{AgentSecret, KeyError, PartnerKey, PARTNER_KEY_LEN};

@@ -73,6 +73,7 @@ pub struct PartnerKey {
     raw: Zeroizing<[u8; PARTNER_KEY_LEN]>,
     pub(crate) enc: Aes256Enc,
     pub(crate) dec: Aes256Dec,
+    pub(crate) accelerated: crate::cbc_mode::Accelerated,
 }
 
 impl PartnerKey {
@@ -87,7 +88,28 @@ impl PartnerKey {
         let raw = Zeroizing::new(raw);
         let enc = Aes256Enc::new(&(*raw).into());
         let dec = Aes256Dec::new(&(*raw).into());
-        Ok(Self { raw, enc, dec })
+        let accelerated = crate::cbc_mode::Accelerated::new(&raw);
+        Ok(Self {
+            raw,
+            enc,
+            dec,
+            accelerated,
+        })
+    }
+
+    /// The same key without hardware decryption beyond the `aes` crate's: for tests that compare
+    /// the two paths on a machine that has the faster one.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without_acceleration(mut self) -> Self {
+        self.accelerated = crate::cbc_mode::Accelerated::default();
+        self
+    }
+
+    /// Whether decryption uses this CPU's VAES-512 path (see the crate's `BENCHMARKS.md`).
+    #[must_use]
+    pub fn is_decryption_accelerated(&self) -> bool {
+        self.accelerated.is_active()
     }
 
     /// Parses a key in any of the three forms a partner may be handed: 64 hex characters,
