@@ -80,23 +80,32 @@ fn expand(key: &[u8; 32]) -> DecryptKeys {
     let (low, high) = key.split_at(BLOCK);
     round[0] = load128(low.try_into().unwrap_or(&[0; BLOCK]));
     round[1] = load128(high.try_into().unwrap_or(&[0; BLOCK]));
-    macro_rules! pair {
+    // Even round keys take the RotWord/SubWord/Rcon step, odd ones the SubWord step.
+    macro_rules! even {
         ($i:literal, $rcon:literal) => {
             let assist = _mm_aeskeygenassist_si128::<$rcon>(round[$i - 1]);
             round[$i] = schedule_step(round[$i - 2], _mm_shuffle_epi32::<0xff>(assist));
-            if $i + 1 < 15 {
-                let assist = _mm_aeskeygenassist_si128::<0>(round[$i]);
-                round[$i + 1] = schedule_step(round[$i - 1], _mm_shuffle_epi32::<0xaa>(assist));
-            }
         };
     }
-    pair!(2, 0x01);
-    pair!(4, 0x02);
-    pair!(6, 0x04);
-    pair!(8, 0x08);
-    pair!(10, 0x10);
-    pair!(12, 0x20);
-    pair!(14, 0x40);
+    macro_rules! odd {
+        ($i:literal) => {
+            let assist = _mm_aeskeygenassist_si128::<0>(round[$i - 1]);
+            round[$i] = schedule_step(round[$i - 2], _mm_shuffle_epi32::<0xaa>(assist));
+        };
+    }
+    even!(2, 0x01);
+    odd!(3);
+    even!(4, 0x02);
+    odd!(5);
+    even!(6, 0x04);
+    odd!(7);
+    even!(8, 0x08);
+    odd!(9);
+    even!(10, 0x10);
+    odd!(11);
+    even!(12, 0x20);
+    odd!(13);
+    even!(14, 0x40);
     // The equivalent inverse cipher: keys in reverse, InvMixColumns on the middle ones.
     let mut keys = DecryptKeys([[0; BLOCK]; 15]);
     for (i, out) in keys.0.iter_mut().enumerate() {
@@ -152,9 +161,10 @@ fn cbc_decrypt(keys: &[[u8; BLOCK]; 15], iv: &[u8; BLOCK], buffer: &mut [u8]) {
         let start = end - WIDE * LANE;
         let mut blocks = [round[0]; WIDE];
         let mut previous = [round[0]; WIDE];
-        for i in 0..WIDE {
-            blocks[i] = _mm512_xor_si512(load512(buffer, start + i * LANE), round[0]);
-            previous[i] = load512(buffer, start + i * LANE - BLOCK);
+        for (i, (block, previous)) in blocks.iter_mut().zip(&mut previous).enumerate() {
+            let at = start + i * LANE;
+            *block = _mm512_xor_si512(load512(buffer, at), round[0]);
+            *previous = load512(buffer, at - BLOCK);
         }
         for key in &round[1..14] {
             for block in &mut blocks {
@@ -164,8 +174,8 @@ fn cbc_decrypt(keys: &[[u8; BLOCK]; 15], iv: &[u8; BLOCK], buffer: &mut [u8]) {
         for (block, previous) in blocks.iter_mut().zip(previous) {
             *block = _mm512_xor_si512(_mm512_aesdeclast_epi128(*block, round[14]), previous);
         }
-        for i in 0..WIDE {
-            store512(buffer, start + i * LANE, blocks[i]);
+        for (i, block) in blocks.into_iter().enumerate() {
+            store512(buffer, start + i * LANE, block);
         }
         end = start;
     }
