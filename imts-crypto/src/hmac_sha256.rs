@@ -69,7 +69,10 @@ impl HmacKey {
             filled: 0,
             // The inner padded key block is already in `state`.
             compressed_blocks: 1,
-            wipe_from: BUFFERED,
+            wipe_from: 0,
+            wipe_to: 0,
+            secret_started: false,
+            spilled: false,
             wipe_whole: false,
         }
     }
@@ -89,15 +92,18 @@ impl Drop for HmacKey {
 const BUFFERED: usize = 4 * BLOCK;
 
 /// A message being authenticated: the chaining state and the bytes not yet compressed. For
-/// `pg_sig` the tail of the message is the secret; [`HmacStream::wipe_from_here`] marks where it
-/// starts, and the bytes from there on are wiped on drop (the values before it are sent in clear
-/// anyway).
+/// `pg_sig` the tail of the message is the secret, appended with [`HmacStream::update_secret`]
+/// and wiped on drop.
 pub(crate) struct HmacStream {
     state: [u32; 8],
     buf: [u8; BUFFERED],
     filled: usize,
     compressed_blocks: u64,
     wipe_from: usize,
+    wipe_to: usize,
+    secret_started: bool,
+    /// The buffer was compressed and refilled, so bytes past `filled` may not be zero.
+    spilled: bool,
     wipe_whole: bool,
 }
 
@@ -114,10 +120,14 @@ impl HmacStream {
         }
     }
 
-    /// From here on the message is secret: wiped on drop, even when the buffer is compressed.
+    /// Appends `secret`, whose bytes are wiped from the buffer on drop (only those: the values
+    /// before it are sent in clear, and wiping bytes one volatile write at a time is not free).
     #[inline]
-    pub(crate) fn wipe_from_here(&mut self) {
+    pub(crate) fn update_secret(&mut self, secret: &[u8]) {
+        self.secret_started = true;
         self.wipe_from = self.filled;
+        self.update(secret);
+        self.wipe_to = self.filled;
     }
 
     #[inline(never)]
@@ -132,8 +142,9 @@ impl HmacStream {
             compress256(&mut self.state, whole);
             self.compressed_blocks += whole.len() as u64;
         }
+        self.spilled = true;
         // Secret bytes may be left anywhere in the buffer: it is wiped whole on drop.
-        self.wipe_whole = true;
+        self.wipe_whole |= self.secret_started;
         self.buf[..tail.len()].copy_from_slice(tail);
         self.filled = tail.len();
     }
@@ -151,11 +162,15 @@ impl HmacStream {
             compress256(&mut self.state, whole);
             self.buf.copy_within(whole_blocks * BLOCK..self.filled, 0);
             self.filled -= whole_blocks * BLOCK;
-            self.wipe_whole = true;
+            self.spilled = true;
+            self.wipe_whole |= self.secret_started;
         }
         let end = (self.filled + 9).div_ceil(BLOCK) * BLOCK;
         self.buf[self.filled] = 0x80;
-        self.buf[self.filled + 1..end - 8].fill(0);
+        if self.spilled {
+            // Otherwise the bytes past `filled` are still the zeros the buffer started with.
+            self.buf[self.filled + 1..end - 8].fill(0);
+        }
         self.buf[end - 8..end].copy_from_slice(&bits.to_be_bytes());
         self.filled = end;
         let (blocks, _) = self.buf[..end].as_chunks::<BLOCK>();
@@ -183,8 +198,8 @@ impl Drop for HmacStream {
     fn drop(&mut self) {
         if self.wipe_whole {
             self.buf.zeroize();
-        } else if self.wipe_from < self.filled {
-            self.buf[self.wipe_from..self.filled].zeroize();
+        } else if self.wipe_from < self.wipe_to {
+            self.buf[self.wipe_from..self.wipe_to].zeroize();
         }
         self.state.zeroize();
     }

@@ -106,8 +106,8 @@ impl SigningMessage<'_> {
     }
 
     fn tag(&mut self) -> [u8; TAG_LEN] {
-        self.stream.wipe_from_here();
-        self.stream.update(self.signer.secret.expose_secret());
+        self.stream
+            .update_secret(self.signer.secret.expose_secret());
         self.stream.finish(&self.signer.key)
     }
 

@@ -251,11 +251,12 @@ fn sorted_leaves(body: &[u8]) -> Result<Vec<Pair<'_>>, CanonicalError> {
     Ok(pairs)
 }
 
-/// The fast path's fields of a flat object body, or `None` when the general path must decide.
-fn flat_fields(body: &[u8]) -> Option<flat::FlatFields<'_>> {
+/// Runs `then` on the fast path's fields of a flat object body, or `None` when the general path
+/// must decide.
+fn flat_fields<R>(body: &[u8], then: impl FnOnce(flat::FlatFields<'_, '_>) -> R) -> Option<R> {
     let trimmed = body.trim_ascii();
     if trimmed.first() == Some(&b'{') {
-        flat::FlatFields::scan(trimmed)
+        flat::with_flat_fields(trimmed, then)
     } else {
         None
     }
@@ -275,10 +276,13 @@ pub fn sign_json_general(body: &[u8], signer: &Signer) -> Result<PgSig, Canonica
 /// # Errors
 /// [`CanonicalError`] as for [`CanonicalParams::from_json`].
 pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> {
-    if let Some(flat) = flat_fields(body) {
+    let fast = flat_fields(body, |fields| {
         let mut message = signer.message();
-        flat.push_into(&mut message);
-        return Ok(message.finish());
+        fields.push_into(&mut message);
+        message.finish()
+    });
+    if let Some(signature) = fast {
+        return Ok(signature);
     }
     let pairs = sorted_leaves(body)?;
     Ok(signer.sign(pairs.iter().map(|(_, v)| v.as_bytes())))
@@ -290,14 +294,15 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
 /// [`VerifyError::Canonical`] for a body that cannot be canonicalized,
 /// [`VerifyError::Mismatch`] with the expected message (secret masked).
 pub fn verify_json(body: &[u8], signer: &Signer, signature: &str) -> Result<(), VerifyError> {
-    if let Some(flat) = flat_fields(body) {
+    let fast = flat_fields(body, |fields| {
         let mut message = signer.message();
-        flat.push_into(&mut message);
-        if message.verify(signature) {
-            return Ok(());
-        }
-        // The mismatch report is built by the general path below (rare, and not time-critical).
+        fields.push_into(&mut message);
+        message.verify(signature)
+    });
+    if fast == Some(true) {
+        return Ok(());
     }
+    // A mismatch is reported by the general path below (rare, and not time-critical).
     let pairs = sorted_leaves(body)?;
     if signer.verify(pairs.iter().map(|(_, v)| v.as_bytes()), signature) {
         return Ok(());
