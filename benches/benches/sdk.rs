@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use imts_benches::{create_transfer, pairs_of, wide16, SECRET};
-use imts_core::signature::CanonicalParams;
+use imts_core::signature::{sign_json, sign_json_general, CanonicalParams};
 use imts_core::wire::SignFields;
 use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
@@ -37,11 +37,10 @@ fn signing(c: &mut Criterion) {
         })
     });
     group.bench_function("json_body_9_fields", |b| {
-        b.iter(|| {
-            CanonicalParams::from_json(black_box(&body))
-                .unwrap()
-                .sign(&signer)
-        })
+        b.iter(|| sign_json(black_box(&body), &signer).unwrap())
+    });
+    group.bench_function("json_body_9_fields_general_path", |b| {
+        b.iter(|| sign_json_general(black_box(&body), &signer).unwrap())
     });
     let sig = CanonicalParams::from_json(&body).unwrap().sign(&signer);
     group.bench_function("verify_9_values", |b| {
@@ -71,6 +70,29 @@ fn envelope(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("decrypt", size), &sealed, |b, s| {
             b.iter(|| key.decrypt(black_box(s), Packing::IvCiphertext))
         });
+        let iv = [7u8; 16];
+        let ciphertext = key.cbc_encrypt(&iv, &plaintext);
+        let mut out = vec![0u8; ciphertext.len()];
+        group.bench_with_input(
+            BenchmarkId::new("cbc_decrypt_into", size),
+            &ciphertext,
+            |b, c| {
+                b.iter(|| {
+                    key.cbc_decrypt_into(&iv, black_box(c), &mut out)
+                        .map(<[u8]>::len)
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("cbc_encrypt_into", size),
+            &plaintext,
+            |b, p| {
+                b.iter(|| {
+                    key.cbc_encrypt_into(&iv, black_box(p), &mut out)
+                        .map(<[u8]>::len)
+                })
+            },
+        );
     }
     group.finish();
 }

@@ -1,5 +1,5 @@
-//! Measures, in one run and on the same inputs, this project next to its anchors, and prints a
-//! table and, last, `RATIOS key=value ...` (a ratio above 1 means "the first is slower").
+//! Measures, in one run and on the same inputs, this project next to its anchors (the two sides
+//! of a ratio in interleaved batches), and prints a table and, last, `RATIOS key=value ...` (a ratio above 1 means "the first is slower").
 //!
 //! `cargo run --release -p imts-benches --bin ratios`
 
@@ -39,8 +39,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Nanoseconds per call: the median of 7 batches of about 60 ms each.
-fn time<T>(mut f: impl FnMut() -> T) -> f64 {
+/// Calls per batch so that one batch of `f` takes about 60 ms.
+fn batch_size<T>(f: &mut impl FnMut() -> T) -> u64 {
     let mut n = 1u64;
     loop {
         let start = Instant::now();
@@ -48,21 +48,41 @@ fn time<T>(mut f: impl FnMut() -> T) -> f64 {
             black_box(f());
         }
         if start.elapsed() > Duration::from_millis(60) {
-            break;
+            return n;
         }
         n *= 2;
     }
-    let mut samples: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..n {
-                black_box(f());
-            }
-            start.elapsed().as_nanos() as f64 / n as f64
-        })
-        .collect();
+}
+
+fn batch_ns<T>(f: &mut impl FnMut() -> T, n: u64) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        black_box(f());
+    }
+    start.elapsed().as_nanos() as f64 / n as f64
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
-    samples[3]
+    samples[samples.len() / 2]
+}
+
+/// Nanoseconds per call: the median of 7 batches of about 60 ms each.
+fn time<T>(mut f: impl FnMut() -> T) -> f64 {
+    let n = batch_size(&mut f);
+    median((0..7).map(|_| batch_ns(&mut f, n)).collect())
+}
+
+/// Nanoseconds per call of `a` and of `b`, their batches interleaved (a, b, a, b, ...) so that a
+/// slow patch of this shared machine weighs on both sides of a ratio alike; medians of 9 each.
+fn time_pair<A, B>(mut a: impl FnMut() -> A, mut b: impl FnMut() -> B) -> (f64, f64) {
+    let (na, nb) = (batch_size(&mut a), batch_size(&mut b));
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        ta.push(batch_ns(&mut a, na));
+        tb.push(batch_ns(&mut b, nb));
+    }
+    (median(ta), median(tb))
 }
 
 fn naive_sign(params: &BTreeMap<String, String>, secret: &str) -> String {
@@ -146,15 +166,20 @@ fn main() {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     });
-    let t_sign9 = time(|| sign_typed(black_box(&nine)));
-    let t_sign16 = time(|| sign_typed(black_box(&sixteen)));
+
     let hmac_of = |bytes: &[u8]| {
         let mut mac = keyed.clone();
         mac.update(bytes);
         mac.finalize().into_bytes()
     };
-    let t_hmac9 = time(|| hmac_of(black_box(&nine_message)));
-    let t_hmac16 = time(|| hmac_of(black_box(&sixteen_message)));
+    let (t_sign9, t_hmac9) = time_pair(
+        || sign_typed(black_box(&nine)),
+        || hmac_of(black_box(&nine_message)),
+    );
+    let (t_sign16, t_hmac16) = time_pair(
+        || sign_typed(black_box(&sixteen)),
+        || hmac_of(black_box(&sixteen_message)),
+    );
     let body = serde_json::to_vec(&nine).unwrap();
     let t_json = time(|| sign_json(black_box(&body), &signer).unwrap());
     let naive_params: BTreeMap<String, String> = nine_pairs.iter().cloned().collect();
@@ -218,8 +243,10 @@ fn main() {
     let key = PartnerKey::parse(&"5a".repeat(32)).unwrap();
     let small = vec![b'x'; 300];
     let iv = [7u8; 16];
-    let t_envelope = time(|| key.encrypt(black_box(&small), Packing::IvCiphertext));
-    let t_aes300 = time(|| key.cbc_encrypt(&iv, black_box(&small)));
+    let (t_envelope, t_aes300) = time_pair(
+        || key.encrypt(black_box(&small), Packing::IvCiphertext),
+        || key.cbc_encrypt(&iv, black_box(&small)),
+    );
     rows.push((
         "envelope, 300 B".into(),
         t_envelope,
@@ -350,32 +377,36 @@ fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let t_async = time(|| runtime.block_on(async_client.status(&status)).unwrap_err());
-    let t_bare_async = time(|| {
-        runtime.block_on(async {
-            let r = bare_reqwest
-                .get(&url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status();
-            (status, r.bytes().await.unwrap())
-        })
-    });
+    let (t_async, t_bare_async) = time_pair(
+        || runtime.block_on(async_client.status(&status)).unwrap_err(),
+        || {
+            runtime.block_on(async {
+                let r = bare_reqwest
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                (status, r.bytes().await.unwrap())
+            })
+        },
+    );
     let bare_ureq: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
-    let t_blocking = time(|| blocking_client.status(&status).unwrap_err());
-    let t_bare_blocking = time(|| {
-        let mut r = bare_ureq
-            .get(&url)
-            .header("authorization", &format!("Bearer {token}"))
-            .call()
-            .unwrap();
-        r.body_mut().read_to_vec().unwrap()
-    });
+    let (t_blocking, t_bare_blocking) = time_pair(
+        || blocking_client.status(&status).unwrap_err(),
+        || {
+            let mut r = bare_ureq
+                .get(&url)
+                .header("authorization", &format!("Bearer {token}"))
+                .call()
+                .unwrap();
+            r.body_mut().read_to_vec().unwrap()
+        },
+    );
     rows.push((
         "async client, Status".into(),
         t_async,
