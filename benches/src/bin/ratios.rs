@@ -1,5 +1,6 @@
 //! Measures, in one run and on the same inputs, this project next to its anchors (the two sides
-//! of a ratio in interleaved batches), and prints a table and, last, `RATIOS key=value ...` (a ratio above 1 means "the first is slower").
+//! of a ratio in interleaved batches), and prints a table and, last, `RATIOS key=value ...` (a
+//! ratio above 1 means "the first is slower").
 //!
 //! `cargo run --release -p imts-benches --bin ratios`
 
