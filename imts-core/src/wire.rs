@@ -165,13 +165,22 @@ impl<T> SignValue for Vec<T> {
     }
 }
 
-/// Pushes one field's text and its separator (nothing for [`SignText::Skip`]).
+/// Pushes one field's text and its separator (nothing for [`SignText::Skip`]). Plain text, by
+/// far the most common, is pushed inline; rendered values go through [`push_rendered`].
 #[doc(hidden)]
 #[inline]
 pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
-    use std::fmt::Write as _;
     match text {
         SignText::Text(text) => message.push(text.as_bytes()),
+        SignText::Skip | SignText::Unsupported => {}
+        rendered => push_rendered(rendered, message),
+    }
+}
+
+#[inline(never)]
+fn push_rendered(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
+    use std::fmt::Write as _;
+    match text {
         SignText::Display(value) => {
             // Writing into the message cannot fail.
             let _ = write!(message, "{value}");
@@ -187,6 +196,7 @@ pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'
                 }
             }
         }
+        SignText::Text(text) => message.push(text.as_bytes()),
         SignText::Skip | SignText::Unsupported => {}
     }
 }
