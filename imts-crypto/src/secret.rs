@@ -66,8 +66,9 @@ impl fmt::Debug for AgentSecret {
 
 /// The 256-bit `partner_key` that encrypts personal data.
 ///
-/// Holds the AES key schedules for both directions, computed once. Zeroized on drop (the raw key
-/// and, through the `aes` crate's `zeroize` feature, the round keys). `Debug` is redacted.
+/// Holds the AES key schedules for both directions, computed once (and, where the CPU has
+/// VAES-512, the decryption round keys of the faster path). Zeroized on drop: the raw key, the
+/// `aes` crate's round keys (its `zeroize` feature) and the VAES round keys. `Debug` is redacted.
 #[derive(Clone)]
 pub struct PartnerKey {
     raw: Zeroizing<[u8; PARTNER_KEY_LEN]>,
