@@ -86,16 +86,23 @@ impl PartnerKey {
         let raw: [u8; PARTNER_KEY_LEN] = bytes
             .try_into()
             .map_err(|_| KeyError::InvalidPartnerKey { len: bytes.len() })?;
+        Ok(Self::from_array(raw))
+    }
+
+    /// Builds the key from an array of the right length, which cannot fail (keys from a key
+    /// management service, or generated ones). The caller's copy is the caller's to wipe.
+    #[must_use]
+    pub fn from_array(raw: [u8; PARTNER_KEY_LEN]) -> Self {
         let raw = Zeroizing::new(raw);
         let enc = Aes256Enc::new(&(*raw).into());
         let dec = Aes256Dec::new(&(*raw).into());
         let accelerated = crate::cbc_mode::Accelerated::new(&raw);
-        Ok(Self {
+        Self {
             raw,
             enc,
             dec,
             accelerated,
-        })
+        }
     }
 
     /// The same key without hardware decryption beyond the `aes` crate's: for tests that compare

@@ -170,3 +170,19 @@ fn both_decryption_paths_agree_at_every_length_around_their_batches() {
         assert_eq!(a, p, "length {len}");
     }
 }
+
+#[test]
+fn from_array_is_from_bytes_without_the_length_check() {
+    let bytes = [0x42u8; 32];
+    let plain = b"{\"first_name\":\"Aigerim\"}";
+    let from_array = PartnerKey::from_array(bytes);
+    let sealed = from_array.cbc_encrypt(&[1; 16], plain);
+    assert_eq!(key(bytes).cbc_encrypt(&[1; 16], plain), sealed);
+    assert_eq!(
+        key(bytes)
+            .cbc_decrypt(&[1; 16], &sealed)
+            .unwrap()
+            .as_bytes(),
+        plain
+    );
+}

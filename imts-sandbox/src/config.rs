@@ -47,21 +47,21 @@ impl AgentConfig {
         rng.fill_bytes(&mut key);
         let mut secret = [0u8; 24];
         rng.fill_bytes(&mut secret);
-        let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        Self {
+        let secret_hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let generated = Self {
             agent_id: uuid::Uuid::new_v4().to_string(),
-            agent_secret: AgentSecret::new(secret).unwrap_or_else(|_| unreachable_secret()),
-            partner_key: PartnerKey::from_bytes(&key).unwrap_or_else(|_| unreachable_key()),
-        }
+            agent_secret: AgentSecret::new(secret_hex).unwrap_or_else(|_| unreachable_secret()),
+            partner_key: PartnerKey::from_array(key),
+        };
+        zeroize::Zeroize::zeroize(&mut key);
+        zeroize::Zeroize::zeroize(&mut secret);
+        generated
     }
 }
 
-// Both inputs above are non-empty and exactly 32 bytes; these keep the code panic-free.
+// The secret above is 48 hex digits, never empty; this keeps the code panic-free.
 fn unreachable_secret() -> AgentSecret {
     AgentSecret::new("generated").unwrap_or_else(|_| unreachable_secret())
-}
-fn unreachable_key() -> PartnerKey {
-    PartnerKey::from_bytes(&[7u8; 32]).unwrap_or_else(|_| unreachable_key())
 }
 
 /// Where notifications go.
