@@ -96,6 +96,31 @@ impl std::fmt::Debug for ClientSettings {
     }
 }
 
+/// [`ClientSettings`] shared by a client and all its clones: changed in place, read as snapshots.
+#[derive(Debug, Default)]
+pub struct SharedSettings(std::sync::RwLock<ClientSettings>);
+
+impl SharedSettings {
+    /// The current settings: a cheap copy, so no lock is ever held across I/O.
+    #[must_use]
+    pub fn snapshot(&self) -> ClientSettings {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the settings for the client and every clone of it.
+    pub fn update(&self, change: impl FnOnce(&mut ClientSettings)) {
+        change(
+            &mut self
+                .0
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
+}
+
 /// Everything a blocking call needs besides the operation.
 pub struct BlockingContext<'a, T: ?Sized, C: ?Sized> {
     /// The local token session (its lock makes token exchanges single-flight per process).

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use imts_core::models::auth::Token;
 use imts_core::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
-use imts_core::transport::{AsyncTransport, ClientSettings, Timeouts};
+use imts_core::transport::{AsyncTransport, SharedSettings, Timeouts};
 use imts_core::{
     Call, Config, Credentials, Error, Operation, RawCall, Step, TokenSession, TransportError,
     TransportErrorKind,
@@ -119,18 +119,11 @@ impl AsyncTransport for ReqwestTransport {
     }
 }
 
-/// The current settings (a snapshot: cheap, and never held across I/O).
-fn settings_of(lock: &std::sync::RwLock<ClientSettings>) -> ClientSettings {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
-}
-
 struct Inner<T> {
     transport: T,
     credentials: Credentials,
     config: Config,
-    settings: std::sync::RwLock<ClientSettings>,
+    settings: SharedSettings,
     session: tokio::sync::Mutex<TokenSession>,
     holder: String,
     seed: AtomicU64,
@@ -184,7 +177,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 transport,
                 credentials,
                 config,
-                settings: std::sync::RwLock::new(ClientSettings::default()),
+                settings: SharedSettings::default(),
                 session: tokio::sync::Mutex::new(TokenSession::new(seed)),
                 holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
@@ -199,9 +192,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
     pub fn with_token_store(self, store: Arc<dyn TokenStore>) -> Self {
         self.inner
             .settings
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .token_store = Some(store);
+            .update(|settings| settings.token_store = Some(store));
         self
     }
 
@@ -211,9 +202,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
     pub fn with_timeouts(self, timeouts: Timeouts) -> Self {
         self.inner
             .settings
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .timeouts = timeouts;
+            .update(|settings| settings.timeouts = timeouts);
         self
     }
 
@@ -252,7 +241,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         if let Some(generation) = stale {
             session.invalidate(generation);
         }
-        let settings = settings_of(&inner.settings);
+        let settings = inner.settings.snapshot();
         let mut acquirer =
             TokenAcquirer::new(&mut session, settings.token_store.as_deref(), &inner.holder);
         let deadline = Instant::now() + LEASE_TTL + settings.timeouts.per_attempt;
@@ -313,7 +302,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
     /// Whatever the call ends in.
     pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let inner = &self.inner;
-        let per_attempt = settings_of(&inner.settings).timeouts.per_attempt;
+        let per_attempt = inner.settings.snapshot().timeouts.per_attempt;
         let seed = inner
             .seed
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);

@@ -23,7 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use imts_core::token_store::TokenStore;
-use imts_core::transport::{BlockingContext, BlockingTransport, ClientSettings, Clock, Timeouts};
+use imts_core::transport::{
+    BlockingContext, BlockingTransport, ClientSettings, Clock, SharedSettings, Timeouts,
+};
 use imts_core::{
     Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
     TransportErrorKind,
@@ -141,13 +143,6 @@ impl BlockingTransport for UreqTransport {
     }
 }
 
-/// The current settings (a snapshot: cheap, and never held across I/O).
-fn settings_of(lock: &std::sync::RwLock<ClientSettings>) -> ClientSettings {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
-}
-
 /// The system clock: the blocking loop's time and sleep.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -165,7 +160,7 @@ struct Inner<T> {
     transport: T,
     credentials: Credentials,
     config: Config,
-    settings: std::sync::RwLock<ClientSettings>,
+    settings: SharedSettings,
     session: Mutex<TokenSession>,
     holder: String,
     seed: AtomicU64,
@@ -225,7 +220,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
                 transport,
                 credentials,
                 config,
-                settings: std::sync::RwLock::new(ClientSettings::default()),
+                settings: SharedSettings::default(),
                 session: Mutex::new(TokenSession::new(seed)),
                 holder: format!("instance-{seed:016x}"),
                 seed: AtomicU64::new(seed),
@@ -239,9 +234,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
     pub fn with_token_store(self, store: Arc<dyn TokenStore>) -> Self {
         self.inner
             .settings
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .token_store = Some(store);
+            .update(|settings| settings.token_store = Some(store));
         self
     }
 
@@ -250,9 +243,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
     pub fn with_timeouts(self, timeouts: Timeouts) -> Self {
         self.inner
             .settings
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .timeouts = timeouts;
+            .update(|settings| settings.timeouts = timeouts);
         self
     }
 
@@ -278,7 +269,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
     /// The exchange's failure.
     pub fn authenticate(&self) -> Result<(), Error> {
         self.inner
-            .context(&settings_of(&self.inner.settings))
+            .context(&self.inner.settings.snapshot())
             .ensure_token(None)
             .map(|_| ())
     }
@@ -310,7 +301,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         let span = tracing::info_span!("imts.call", endpoint = %name, attempts = tracing::field::Empty, http_status = tracing::field::Empty, duration_ms = tracing::field::Empty, ok = tracing::field::Empty);
         let _entered = span.enter();
         let started = Instant::now();
-        let result = inner.context(&settings_of(&inner.settings)).run(op, seed);
+        let result = inner.context(&inner.settings.snapshot()).run(op, seed);
         span.record(
             "duration_ms",
             u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
