@@ -4,9 +4,9 @@
 //!
 //! [`TokenAcquirer`] is the logic both clients run under their local session lock: use the local
 //! token; else adopt a newer shared one; else take the lease, check once more, exchange, and
-//! publish with compare-and-set. A store that cannot be reached is logged at the call site and
-//! bypassed: the instance falls back to its own session (a refresh storm is better than an
-//! outage).
+//! publish with compare-and-set. A store that cannot be reached is bypassed (and logged once,
+//! when the acquisition ends): the instance falls back to its own session (a refresh storm is
+//! better than an outage).
 
 use std::fmt;
 use std::sync::Mutex;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::config::{Config, Credentials};
-use crate::error::Error;
+use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::models::auth::Token;
 use crate::session::{Exchange, SessionStep, TokenSession};
 use crate::values::Timestamp;
@@ -159,22 +159,22 @@ impl TokenStore for MemoryTokenStore {
 pub enum TokenStep {
     /// Use this token (of this generation).
     Ready(Token, u64),
-    /// Send this exchange and report the answer with [`TokenAcquirer::handle`].
+    /// Send this exchange and report what came back with [`TokenAcquirer::handle`].
     Send(http::Request<Vec<u8>>, Exchange),
     /// Another instance is renewing: wait this long, then ask again.
     Wait(Duration),
 }
 
 /// One token acquisition under the local session lock, coordinating through an optional store.
-/// Dropping it releases a lease it holds.
+/// Dropping it releases a lease it holds and logs the store failures it met.
 pub struct TokenAcquirer<'a> {
     session: &'a mut TokenSession,
     store: Option<&'a dyn TokenStore>,
     holder: &'a str,
     leased: bool,
     shared_generation: u64,
-    /// Store failures met (for the caller to log once); the acquisition went on locally.
-    pub store_errors: Vec<TokenStoreError>,
+    /// Store failures met (logged once, on drop); the acquisition went on locally.
+    store_errors: Vec<TokenStoreError>,
 }
 
 impl<'a> TokenAcquirer<'a> {
@@ -274,18 +274,22 @@ impl<'a> TokenAcquirer<'a> {
         }
     }
 
-    /// Takes an exchange's answer; a new pair is published to the store.
+    /// Takes what came back from sending an exchange: its status and body, or the transport's
+    /// failure. A new pair is published to the store.
     ///
     /// # Errors
     /// The exchange's failure.
     pub fn handle(
         &mut self,
         exchange: Exchange,
-        status: u16,
-        body: &[u8],
+        sent: Result<(u16, &[u8]), TransportError>,
         config: &Config,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
+        let (status, body) = sent.map_err(|error| Error::Transport {
+            endpoint: exchange.endpoint().spec().name.to_owned(),
+            error,
+        })?;
         let before = self.session.generation();
         self.session.handle(exchange, status, body, config, now)?;
         if let (Some(store), true) = (self.store, self.session.generation() != before) {
@@ -310,9 +314,27 @@ impl<'a> TokenAcquirer<'a> {
     }
 }
 
+impl TokenAcquirer<'_> {
+    /// The error when another instance's renewal has been waited for longer than the caller
+    /// allows ([`TokenStep::Wait`] past its deadline).
+    #[must_use]
+    pub fn waited_too_long(&self) -> Error {
+        Error::Transport {
+            endpoint: "refresh-token".into(),
+            error: TransportError::new(
+                TransportErrorKind::Timeout,
+                "waited too long for another instance's refresh",
+            ),
+        }
+    }
+}
+
 impl Drop for TokenAcquirer<'_> {
     fn drop(&mut self) {
         self.release();
+        for error in self.store_errors.drain(..) {
+            tracing::warn!(%error, "token store unavailable; using this instance's own session");
+        }
     }
 }
 

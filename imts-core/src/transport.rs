@@ -157,49 +157,23 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
         }
         let mut acquirer = TokenAcquirer::new(&mut session, self.store, self.holder);
         let deadline = self.clock.now() + LEASE_TTL + self.timeouts.per_attempt;
-        let result = loop {
-            match acquirer.next(self.credentials, self.config, self.clock.now()) {
-                Ok(TokenStep::Ready(token, generation)) => break Ok((token, generation)),
-                Ok(TokenStep::Wait(duration)) if self.clock.now() < deadline => {
+        loop {
+            match acquirer.next(self.credentials, self.config, self.clock.now())? {
+                TokenStep::Ready(token, generation) => return Ok((token, generation)),
+                TokenStep::Wait(duration) if self.clock.now() < deadline => {
                     self.clock.sleep(duration)
                 }
-                Ok(TokenStep::Wait(_)) => {
-                    break Err(Error::Transport {
-                        endpoint: "refresh-token".into(),
-                        error: TransportError::new(
-                            crate::error::TransportErrorKind::Timeout,
-                            "waited too long for another instance's refresh",
-                        ),
-                    })
+                TokenStep::Wait(_) => return Err(acquirer.waited_too_long()),
+                TokenStep::Send(request, exchange) => {
+                    let response = self.transport.send(request, self.timeouts.per_attempt);
+                    let sent = response
+                        .as_ref()
+                        .map(|response| (response.status().as_u16(), &response.body()[..]))
+                        .map_err(Clone::clone);
+                    acquirer.handle(exchange, sent, self.config, self.clock.now())?;
                 }
-                Ok(TokenStep::Send(request, exchange)) => {
-                    let response = match self.transport.send(request, self.timeouts.per_attempt) {
-                        Ok(response) => response,
-                        Err(error) => {
-                            break Err(Error::Transport {
-                                endpoint: exchange.endpoint().spec().name.to_owned(),
-                                error,
-                            })
-                        }
-                    };
-                    let status = response.status().as_u16();
-                    if let Err(error) = acquirer.handle(
-                        exchange,
-                        status,
-                        response.body(),
-                        self.config,
-                        self.clock.now(),
-                    ) {
-                        break Err(error);
-                    }
-                }
-                Err(error) => break Err(error),
             }
-        };
-        for error in acquirer.store_errors.drain(..) {
-            tracing::warn!(%error, "token store unavailable; using this instance's own session");
         }
-        result
     }
 
     /// Runs a call to the end.

@@ -245,55 +245,28 @@ impl<T: AsyncTransport> AsyncClient<T> {
         let mut acquirer =
             TokenAcquirer::new(&mut session, settings.token_store.as_deref(), &inner.holder);
         let deadline = Instant::now() + LEASE_TTL + settings.timeouts.per_attempt;
-        let result = loop {
-            match acquirer.next(&inner.credentials, &inner.config, OffsetDateTime::now_utc()) {
-                Ok(TokenStep::Ready(token, generation)) => break Ok((token, generation)),
-                Ok(TokenStep::Wait(duration)) if Instant::now() < deadline => {
+        loop {
+            match acquirer.next(&inner.credentials, &inner.config, OffsetDateTime::now_utc())? {
+                TokenStep::Ready(token, generation) => return Ok((token, generation)),
+                TokenStep::Wait(duration) if Instant::now() < deadline => {
                     tokio::time::sleep(duration).await
                 }
-                Ok(TokenStep::Wait(_)) => {
-                    break Err(Error::Transport {
-                        endpoint: "refresh-token".into(),
-                        error: TransportError::new(
-                            TransportErrorKind::Timeout,
-                            "waited too long for another instance's refresh",
-                        ),
-                    })
-                }
-                Ok(TokenStep::Send(request, exchange)) => {
+                TokenStep::Wait(_) => return Err(acquirer.waited_too_long()),
+                TokenStep::Send(request, exchange) => {
                     let span = tracing::debug_span!("imts.token", exchange = ?exchange);
-                    let response = match inner
+                    let response = inner
                         .transport
                         .send(request, settings.timeouts.per_attempt)
                         .instrument(span)
-                        .await
-                    {
-                        Ok(response) => response,
-                        Err(error) => {
-                            break Err(Error::Transport {
-                                endpoint: exchange.endpoint().spec().name.into(),
-                                error,
-                            })
-                        }
-                    };
-                    let status = response.status().as_u16();
-                    if let Err(error) = acquirer.handle(
-                        exchange,
-                        status,
-                        response.body(),
-                        &inner.config,
-                        OffsetDateTime::now_utc(),
-                    ) {
-                        break Err(error);
-                    }
+                        .await;
+                    let sent = response
+                        .as_ref()
+                        .map(|response| (response.status().as_u16(), &response.body()[..]))
+                        .map_err(Clone::clone);
+                    acquirer.handle(exchange, sent, &inner.config, OffsetDateTime::now_utc())?;
                 }
-                Err(error) => break Err(error),
             }
-        };
-        for error in acquirer.store_errors.drain(..) {
-            tracing::warn!(%error, "token store unavailable; using this instance's own session");
         }
-        result
     }
 
     /// Runs any operation to the end.
