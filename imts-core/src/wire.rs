@@ -166,38 +166,32 @@ impl<T> SignValue for Vec<T> {
 }
 
 /// Pushes one field's text and its separator (nothing for [`SignText::Skip`]). Plain text, by
-/// far the most common, is pushed inline; rendered values go through [`push_rendered`].
+/// far the most common, is pushed inline; rendered values out of line.
 #[doc(hidden)]
 #[inline]
 pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
     match text {
         SignText::Text(text) => message.push(text.as_bytes()),
+        SignText::Display(value) => push_display(value, message),
+        SignText::Decimal(value) => push_decimal(value, message),
         SignText::Skip | SignText::Unsupported => {}
-        rendered => push_rendered(rendered, message),
     }
 }
 
 #[inline(never)]
-fn push_rendered(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
+fn push_display(value: &dyn std::fmt::Display, message: &mut imts_crypto::SigningMessage<'_>) {
     use std::fmt::Write as _;
-    match text {
-        SignText::Display(value) => {
-            // Writing into the message cannot fail.
-            let _ = write!(message, "{value}");
-            message.end_value();
-        }
-        SignText::Decimal(value) => {
-            let mut buf = [0u8; 48];
-            match decimal_text(&value, &mut buf) {
-                Some(text) => message.push(text),
-                None => {
-                    let _ = write!(message, "{value}");
-                    message.end_value();
-                }
-            }
-        }
-        SignText::Text(text) => message.push(text.as_bytes()),
-        SignText::Skip | SignText::Unsupported => {}
+    // Writing into the message cannot fail.
+    let _ = write!(message, "{value}");
+    message.end_value();
+}
+
+#[inline(never)]
+fn push_decimal(value: rust_decimal::Decimal, message: &mut imts_crypto::SigningMessage<'_>) {
+    let mut buf = [0u8; 48];
+    match decimal_text(&value, &mut buf) {
+        Some(text) => message.push(text),
+        None => push_display(&value, message),
     }
 }
 

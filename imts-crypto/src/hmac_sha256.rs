@@ -71,8 +71,6 @@ impl HmacKey {
             compressed_blocks: 1,
             wipe_from: 0,
             wipe_to: 0,
-            secret_started: false,
-            spilled: false,
             wipe_whole: false,
         }
     }
@@ -99,11 +97,10 @@ pub(crate) struct HmacStream {
     buf: [u8; BUFFERED],
     filled: usize,
     compressed_blocks: u64,
+    /// Where the secret lies in `buf`, wiped on drop...
     wipe_from: usize,
     wipe_to: usize,
-    secret_started: bool,
-    /// The buffer was compressed and refilled, so bytes past `filled` may not be zero.
-    spilled: bool,
+    /// ...or the whole buffer, when the secret may have been moved or overwritten in part.
     wipe_whole: bool,
 }
 
@@ -124,10 +121,12 @@ impl HmacStream {
     /// before it are sent in clear, and wiping bytes one volatile write at a time is not free).
     #[inline]
     pub(crate) fn update_secret(&mut self, secret: &[u8]) {
-        self.secret_started = true;
+        let compressed_before = self.compressed_blocks;
         self.wipe_from = self.filled;
         self.update(secret);
         self.wipe_to = self.filled;
+        // A secret that spilled past the buffer left bytes wherever it was compressed from.
+        self.wipe_whole |= self.compressed_blocks != compressed_before;
     }
 
     #[inline(never)]
@@ -142,9 +141,6 @@ impl HmacStream {
             compress256(&mut self.state, whole);
             self.compressed_blocks += whole.len() as u64;
         }
-        self.spilled = true;
-        // Secret bytes may be left anywhere in the buffer: it is wiped whole on drop.
-        self.wipe_whole |= self.secret_started;
         self.buf[..tail.len()].copy_from_slice(tail);
         self.filled = tail.len();
     }
@@ -155,6 +151,8 @@ impl HmacStream {
     #[inline]
     pub(crate) fn finish(&mut self, key: &HmacKey) -> [u8; TAG_LEN] {
         let bits = (self.compressed_blocks * BLOCK as u64 + self.filled as u64) * 8;
+        // Nothing compressed from the buffer yet: past `filled` it still holds its initial zeros.
+        let mut zeros_past_filled = self.compressed_blocks == 1;
         // The padding (0x80, zeros, the 8-byte length) must fit in the buffer.
         if self.filled + 9 > BUFFERED {
             let whole_blocks = self.filled / BLOCK;
@@ -162,13 +160,13 @@ impl HmacStream {
             compress256(&mut self.state, whole);
             self.buf.copy_within(whole_blocks * BLOCK..self.filled, 0);
             self.filled -= whole_blocks * BLOCK;
-            self.spilled = true;
-            self.wipe_whole |= self.secret_started;
+            zeros_past_filled = false;
+            // The secret's tail now lies both here and where it was.
+            self.wipe_whole |= self.wipe_from < self.wipe_to;
         }
         let end = (self.filled + 9).div_ceil(BLOCK) * BLOCK;
         self.buf[self.filled] = 0x80;
-        if self.spilled {
-            // Otherwise the bytes past `filled` are still the zeros the buffer started with.
+        if !zeros_past_filled {
             self.buf[self.filled + 1..end - 8].fill(0);
         }
         self.buf[end - 8..end].copy_from_slice(&bits.to_be_bytes());

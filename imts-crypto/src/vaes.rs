@@ -77,9 +77,10 @@ fn schedule_step(previous: __m128i, assist: __m128i) -> __m128i {
 #[target_feature(enable = "aes,sse2")]
 fn expand(key: &[u8; 32]) -> DecryptKeys {
     let mut round = [load128(&[0; BLOCK]); 15];
-    let (low, high) = key.split_at(BLOCK);
-    round[0] = load128(low.try_into().unwrap_or(&[0; BLOCK]));
-    round[1] = load128(high.try_into().unwrap_or(&[0; BLOCK]));
+    let mut low: [u8; BLOCK] = std::array::from_fn(|i| key[i]);
+    let mut high: [u8; BLOCK] = std::array::from_fn(|i| key[BLOCK + i]);
+    round[0] = load128(&low);
+    round[1] = load128(&high);
     // Even round keys take the RotWord/SubWord/Rcon step, odd ones the SubWord step.
     macro_rules! even {
         ($i:literal, $rcon:literal) => {
@@ -121,6 +122,8 @@ fn expand(key: &[u8; 32]) -> DecryptKeys {
     }
     round = [load128(&[0; BLOCK]); 15];
     std::hint::black_box(&round);
+    low.zeroize();
+    high.zeroize();
     keys
 }
 

@@ -281,11 +281,10 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
         fields.push_into(&mut message);
         message.finish()
     });
-    if let Some(signature) = fast {
-        return Ok(signature);
+    match fast {
+        Some(signature) => Ok(signature),
+        None => sign_json_general(body, signer),
     }
-    let pairs = sorted_leaves(body)?;
-    Ok(signer.sign(pairs.iter().map(|(_, v)| v.as_bytes())))
 }
 
 /// Verifies `signature` over a JSON object body, in constant time.
