@@ -8,7 +8,7 @@
 
 use imts_crypto::SigningMessage;
 
-use super::SIGNATURE_FIELD;
+use super::{SIGNATURE_FIELD, SIGNED_FALSE, SIGNED_TRUE};
 
 /// Most fields the fast path sorts on the stack; requests have about a dozen.
 pub(super) const MAX_FIELDS: usize = 32;
@@ -193,8 +193,10 @@ impl<'a> Scanner<'a> {
                 let text = self.string()?;
                 Some((!text.is_empty()).then_some(text))
             }
-            b't' => self.literal(b"true").map(|()| Some(&b"1"[..])),
-            b'f' => self.literal(b"false").map(|()| Some(&b"0"[..])),
+            b't' => self.literal(b"true").map(|()| Some(SIGNED_TRUE.as_bytes())),
+            b'f' => self
+                .literal(b"false")
+                .map(|()| Some(SIGNED_FALSE.as_bytes())),
             b'n' => self.literal(b"null").map(|()| None),
             b'-' | b'0'..=b'9' => self.number().map(Some),
             _ => None,
