@@ -18,9 +18,9 @@ use serde_json::value::RawValue;
 pub const SIGNATURE_FIELD: &str = "pg_sig";
 /// The name of the optional salt field (signed like any other field).
 pub const SALT_FIELD: &str = "pg_salt";
-/// How `true` is signed (`imts-api.md` section 4, rule 5 [I]); both JSON paths use these.
+/// How `true` is signed (`imts-api.md` section 4, rule 5 \[I\]); both JSON paths use these.
 pub const SIGNED_TRUE: &str = "1";
-/// How `false` is signed (`imts-api.md` section 4, rule 5 [I]).
+/// How `false` is signed (`imts-api.md` section 4, rule 5 \[I\]).
 pub const SIGNED_FALSE: &str = "0";
 /// How deep nested objects and arrays may go before the body is refused.
 pub const MAX_DEPTH: usize = 32;
