@@ -23,18 +23,10 @@ fn signing(c: &mut Criterion) {
     let pairs = pairs_of(&nine);
     let mut group = c.benchmark_group("sign");
     group.bench_function("typed_9_fields", |b| {
-        b.iter(|| {
-            let mut m = signer.message();
-            black_box(&nine).sign_fields(&mut m);
-            m.finish()
-        })
+        b.iter(|| signer.try_sign_with(|m| black_box(&nine).sign_fields(m)))
     });
     group.bench_function("typed_16_fields", |b| {
-        b.iter(|| {
-            let mut m = signer.message();
-            black_box(&sixteen).sign_fields(&mut m);
-            m.finish()
-        })
+        b.iter(|| signer.try_sign_with(|m| black_box(&sixteen).sign_fields(m)))
     });
     group.bench_function("json_body_9_fields", |b| {
         b.iter(|| sign_json(black_box(&body), &signer).unwrap())

@@ -127,8 +127,7 @@ macro_rules! plain_operation {
                 params_of(&self.route(), self)
             }
             fn sign_fields(&self, signer: &imts_crypto::Signer) -> Option<imts_crypto::PgSig> {
-                let mut message = signer.message();
-                crate::wire::SignFields::sign_fields(self, &mut message).then(|| message.finish())
+                signer.try_sign_with(|message| crate::wire::SignFields::sign_fields(self, message))
             }
             $(fn subject(&self) -> Subject {
                 #[allow(clippy::redundant_closure_call)]

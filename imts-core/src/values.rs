@@ -482,6 +482,41 @@ mod tests {
                 proptest::prop_assert!(value.is_sign_negative());
             }
         }
+
+        #[test]
+        fn decimal_text_matches_display_for_every_u64_and_scale(
+            mantissa in proptest::prop_oneof![0u64..1000, proptest::prelude::any::<u64>()],
+            scale in 0u32..=28,
+        ) {
+            let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
+            let mut buf = [0u8; 48];
+            let text = crate::wire::decimal_text(&value, &mut buf).expect("non-negative u64");
+            proptest::prop_assert_eq!(std::str::from_utf8(text).unwrap(), value.to_string());
+        }
+    }
+
+    #[test]
+    fn decimal_text_edges() {
+        for (mantissa, scale) in [
+            (0u64, 0u32),
+            (0, 2),
+            (5, 2),
+            (10, 1),
+            (100_000, 2),
+            (99, 0),
+            (100, 0),
+            (u64::MAX, 0),
+            (u64::MAX, 19),
+            (u64::MAX, 20),
+            (u64::MAX, 28),
+            (1, 28),
+            (10_u64.pow(19), 19),
+        ] {
+            let value = Decimal::from_i128_with_scale(i128::from(mantissa), scale);
+            let mut buf = [0u8; 48];
+            let text = crate::wire::decimal_text(&value, &mut buf).unwrap();
+            assert_eq!(std::str::from_utf8(text).unwrap(), value.to_string());
+        }
     }
 
     #[test]

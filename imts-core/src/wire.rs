@@ -133,7 +133,7 @@ pub trait SignValue {
     }
 
     /// Pushes this value (and its separator) into `message`, or nothing when it is skipped.
-    #[inline]
+    #[inline(always)]
     fn push_signed(&self, message: &mut imts_crypto::SigningMessage<'_>) {
         push_text(self.sign_text(), message);
     }
@@ -166,9 +166,10 @@ impl<T> SignValue for Vec<T> {
 }
 
 /// Pushes one field's text and its separator (nothing for [`SignText::Skip`]). Plain text, by
-/// far the most common, is pushed inline; rendered values out of line.
+/// far the most common, is pushed inline; rendered values out of line. Inlined into each field's
+/// pusher, where the field's type settles the `match` at compile time.
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
     match text {
         SignText::Text(text) => message.push(text.as_bytes()),
@@ -204,24 +205,66 @@ pub fn decimal_text<'b>(value: &rust_decimal::Decimal, buf: &'b mut [u8; 48]) ->
         return None;
     }
     let scale = usize::try_from(value.scale()).ok()?;
-    let mut mantissa = u64::try_from(value.mantissa().unsigned_abs()).ok()?;
-    let mut end = buf.len();
-    let mut digits = 0usize;
-    // Digits from the right; at least scale + 1 of them, so "0.05" keeps its leading zero.
-    while mantissa > 0 || digits <= scale {
-        if digits == scale && scale > 0 {
-            end -= 1;
-            buf[end] = b'.';
-        }
-        end -= 1;
-        buf[end] = b'0' + u8::try_from(mantissa % 10).ok()?;
-        mantissa /= 10;
-        digits += 1;
-        if end < 2 {
-            return None;
-        }
+    let mantissa = u64::try_from(value.mantissa().unsigned_abs()).ok()?;
+    if scale == 0 {
+        let start = write_digits(mantissa, buf, buf.len(), 1);
+        return Some(&buf[start..]);
     }
-    Some(&buf[end..])
+    // A scale beyond u64's 19 powers of ten leaves an integer part of 0.
+    let (integer, fraction) = match POWERS_OF_TEN.get(scale) {
+        Some(power) => (mantissa / power, mantissa % power),
+        None => (0, mantissa),
+    };
+    let point = write_digits(fraction, buf, buf.len(), scale) - 1;
+    buf[point] = b'.';
+    let start = write_digits(integer, buf, point, 1);
+    Some(&buf[start..])
+}
+
+/// `10^i` for every `i` whose power fits in a `u64`.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut powers = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
+/// The two digits of every number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    pairs
+};
+
+/// Writes `value`'s decimal digits so that they end at `end`, zero-padded to `min_digits`
+/// (at most 28, a decimal's largest scale), two at a time; returns where they start.
+fn write_digits(mut value: u64, buf: &mut [u8; 48], end: usize, min_digits: usize) -> usize {
+    let mut start = end;
+    while value >= 100 {
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[(value % 100) as usize]);
+        value /= 100;
+    }
+    if value >= 10 {
+        start -= 2;
+        buf[start..start + 2].copy_from_slice(&DIGIT_PAIRS[value as usize]);
+    } else if value > 0 || start == end {
+        start -= 1;
+        buf[start] = b'0' + value as u8;
+    }
+    let padded = end.saturating_sub(min_digits);
+    if start > padded {
+        buf[padded..start].fill(b'0');
+        start = padded;
+    }
+    start
 }
 
 /// The byte-wise order of `names` (`N` must be `names.len()`), computed at compile time.

@@ -27,6 +27,14 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
+/// Writes the lowercase hex of the big-endian bytes of `words` (a SHA-256 digest's state words).
+#[inline]
+pub(crate) fn encode_words_into(words: &[u32; 8], out: &mut [u8; 64]) {
+    for (word, hex) in words.iter().zip(out.as_chunks_mut::<8>().0) {
+        *hex = hex_of_word(*word);
+    }
+}
+
 /// The 8 hex digits of 4 bytes, computed in one 64-bit register (a signature is 8 of these).
 #[inline]
 fn hex_of_word(word: u32) -> [u8; 8] {
@@ -76,6 +84,29 @@ mod tests {
                 assert_eq!(std::str::from_utf8(&out).unwrap(), expected);
             }
         }
+    }
+
+    #[test]
+    fn words_render_as_their_big_endian_bytes() {
+        let words = [
+            0x0123_4567,
+            0x89ab_cdef,
+            0,
+            u32::MAX,
+            0xdead_beef,
+            0x0a0b_0c0d,
+            0x1000_0001,
+            0xf0e1_d2c3,
+        ];
+        let mut bytes = [0u8; 32];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(&words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        let (mut from_words, mut from_bytes) = ([0u8; 64], [0u8; 64]);
+        encode_words_into(&words, &mut from_words);
+        encode_into(&bytes, &mut from_bytes);
+        assert_eq!(from_words, from_bytes);
+        assert!(from_words.starts_with(b"0123456789abcdef00000000ffffffff"));
     }
 
     #[test]

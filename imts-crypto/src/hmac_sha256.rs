@@ -147,9 +147,20 @@ impl HmacStream {
 
     /// The tag. `key` must be the key this stream was started from. Takes `&mut self` rather than
     /// `self` so the 300-byte stream is not moved (a `memmove` call) on the way; the stream must
-    /// not be used afterwards, which the one caller guarantees by consuming itself.
+    /// not be used afterwards, which its callers guarantee by dropping it right away.
     #[inline]
     pub(crate) fn finish(&mut self, key: &HmacKey) -> [u8; TAG_LEN] {
+        let mut tag = [0u8; TAG_LEN];
+        for (bytes, word) in tag.chunks_exact_mut(4).zip(&self.finish_words(key)) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+        tag
+    }
+
+    /// The tag as SHA-256's eight state words (the tag is their big-endian bytes): hex can be
+    /// rendered from the words directly, without a round trip through memory.
+    #[inline]
+    pub(crate) fn finish_words(&mut self, key: &HmacKey) -> [u32; 8] {
         let bits = (self.compressed_blocks * BLOCK as u64 + self.filled as u64) * 8;
         // Nothing compressed from the buffer yet: past `filled` it still holds its initial zeros.
         let mut zeros_past_filled = self.compressed_blocks == 1;
@@ -183,12 +194,7 @@ impl HmacStream {
         outer_block[BLOCK - 8..].copy_from_slice(&(((BLOCK + TAG_LEN) * 8) as u64).to_be_bytes());
         let mut outer = key.outer;
         compress256(&mut outer, &[outer_block]);
-
-        let mut tag = [0u8; TAG_LEN];
-        for (bytes, word) in tag.chunks_exact_mut(4).zip(&outer) {
-            bytes.copy_from_slice(&word.to_be_bytes());
-        }
-        tag
+        outer
     }
 }
 

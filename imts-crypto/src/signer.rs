@@ -44,6 +44,38 @@ impl Signer {
         }
     }
 
+    /// Signs the values `push` appends (in canonical order) to the message it is lent.
+    ///
+    /// The message stays in this call's frame; [`message`](Self::message) and
+    /// [`SigningMessage::finish`] instead move its ~300 bytes on the way, which costs a few
+    /// percent of a signature.
+    #[inline]
+    pub fn sign_with(&self, push: impl FnOnce(&mut SigningMessage<'_>)) -> PgSig {
+        let mut message = self.message();
+        push(&mut message);
+        message.finish_in_place()
+    }
+
+    /// Like [`sign_with`](Self::sign_with) for a `push` that may decline (returning `false`,
+    /// having pushed nothing): then there is no signature.
+    #[inline]
+    pub fn try_sign_with(&self, push: impl FnOnce(&mut SigningMessage<'_>) -> bool) -> Option<PgSig> {
+        let mut message = self.message();
+        push(&mut message).then(|| message.finish_in_place())
+    }
+
+    /// Checks `signature` (hex, either case) against the values `push` appends, in constant
+    /// time; `None` when `push` declines (returns `false`).
+    #[inline]
+    pub fn try_verify_with(
+        &self,
+        push: impl FnOnce(&mut SigningMessage<'_>) -> bool,
+        signature: &str,
+    ) -> Option<bool> {
+        let mut message = self.message();
+        push(&mut message).then(|| message.verify_in_place(signature))
+    }
+
     /// Signs values that are already in canonical order.
     pub fn sign<I>(&self, values: I) -> PgSig
     where
@@ -111,18 +143,39 @@ impl SigningMessage<'_> {
         self.stream.finish(&self.signer.key)
     }
 
+    fn tag_words(&mut self) -> [u32; 8] {
+        self.stream
+            .update_secret(self.signer.secret.expose_secret());
+        self.stream.finish_words(&self.signer.key)
+    }
+
     /// Appends the secret and returns the signature.
     #[must_use]
+    #[inline]
     pub fn finish(mut self) -> PgSig {
-        let mut hex = [0u8; 64];
-        crate::hex::encode_into(&self.tag(), &mut hex);
-        PgSig(hex)
+        self.finish_in_place()
     }
 
     /// Appends the secret and compares with `signature` (64 hex digits, either case) in constant
     /// time. A signature that is not 64 hex digits never matches.
     #[must_use]
+    #[inline]
     pub fn verify(mut self, signature: &str) -> bool {
+        self.verify_in_place(signature)
+    }
+
+    /// [`finish`](Self::finish) without moving the message; it must not be used afterwards
+    /// (callers in this module drop it right away).
+    #[inline]
+    fn finish_in_place(&mut self) -> PgSig {
+        let mut hex = [0u8; 64];
+        crate::hex::encode_words_into(&self.tag_words(), &mut hex);
+        PgSig(hex)
+    }
+
+    /// [`verify`](Self::verify) without moving the message; as for `finish_in_place`.
+    #[inline]
+    fn verify_in_place(&mut self, signature: &str) -> bool {
         let mut expected = [0u8; TAG_LEN];
         if crate::hex::decode_into(signature.as_bytes(), &mut expected).is_none() {
             return false;

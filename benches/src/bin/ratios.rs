@@ -150,9 +150,9 @@ fn main() {
     let nine = create_transfer();
     let sixteen = wide16();
     let sign_typed = |value: &dyn SignFields| {
-        let mut m = signer.message();
-        value.sign_fields(&mut m);
-        m.finish()
+        signer
+            .try_sign_with(|m| value.sign_fields(m))
+            .expect("signed field by field")
     };
     let nine_pairs = pairs_of(&nine);
     let sixteen_pairs = pairs_of(&sixteen);

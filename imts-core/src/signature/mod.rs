@@ -281,9 +281,7 @@ pub fn sign_json_general(body: &[u8], signer: &Signer) -> Result<PgSig, Canonica
 /// [`CanonicalError`] as for [`CanonicalParams::from_json`].
 pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> {
     let fast = flat_fields(body, |fields| {
-        let mut message = signer.message();
-        fields.push_into(&mut message);
-        message.finish()
+        signer.sign_with(|message| fields.push_into(message))
     });
     match fast {
         Some(signature) => Ok(signature),
@@ -298,10 +296,15 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
 /// [`VerifyError::Mismatch`] with the expected message (secret masked).
 pub fn verify_json(body: &[u8], signer: &Signer, signature: &str) -> Result<(), VerifyError> {
     let fast = flat_fields(body, |fields| {
-        let mut message = signer.message();
-        fields.push_into(&mut message);
-        message.verify(signature)
-    });
+        signer.try_verify_with(
+            |message| {
+                fields.push_into(message);
+                true
+            },
+            signature,
+        )
+    })
+    .flatten();
     if fast == Some(true) {
         return Ok(());
     }
