@@ -89,6 +89,26 @@ impl Drop for HmacKey {
 /// forward (measured: +30 ns per signature).
 const BUFFERED: usize = 4 * BLOCK;
 
+/// `to.copy_from_slice(from)`, with values of 4 to 16 bytes (most of a request's) copied inline
+/// as two overlapping words rather than through a `memcpy` call.
+#[inline(always)]
+fn copy_short(from: &[u8], to: &mut [u8]) {
+    let len = from.len();
+    match (from.first_chunk::<8>(), from.last_chunk::<8>()) {
+        (Some(head), Some(tail)) if len <= 16 => {
+            to[..8].copy_from_slice(head);
+            to[len - 8..].copy_from_slice(tail);
+        }
+        _ => match (from.first_chunk::<4>(), from.last_chunk::<4>()) {
+            (Some(head), Some(tail)) if len < 8 => {
+                to[..4].copy_from_slice(head);
+                to[len - 4..].copy_from_slice(tail);
+            }
+            _ => to.copy_from_slice(from),
+        },
+    }
+}
+
 /// A message being authenticated: the chaining state and the bytes not yet compressed. For
 /// `pg_sig` the tail of the message is the secret, appended with [`HmacStream::update_secret`]
 /// and wiped on drop.
@@ -114,6 +134,21 @@ impl HmacStream {
             self.filled = end;
         } else {
             self.update_past_buffer(bytes);
+        }
+    }
+
+    /// Appends `bytes` and then `separator` (one bounds check for both: this is every value of a
+    /// signed message).
+    #[inline]
+    pub(crate) fn update_then(&mut self, bytes: &[u8], separator: u8) {
+        let end = self.filled + bytes.len();
+        if end < BUFFERED {
+            copy_short(bytes, &mut self.buf[self.filled..end]);
+            self.buf[end] = separator;
+            self.filled = end + 1;
+        } else {
+            self.update_past_buffer(bytes);
+            self.update(&[separator]);
         }
     }
 

@@ -59,7 +59,10 @@ impl Signer {
     /// Like [`sign_with`](Self::sign_with) for a `push` that may decline (returning `false`,
     /// having pushed nothing): then there is no signature.
     #[inline]
-    pub fn try_sign_with(&self, push: impl FnOnce(&mut SigningMessage<'_>) -> bool) -> Option<PgSig> {
+    pub fn try_sign_with(
+        &self,
+        push: impl FnOnce(&mut SigningMessage<'_>) -> bool,
+    ) -> Option<PgSig> {
         let mut message = self.message();
         push(&mut message).then(|| message.finish_in_place())
     }
@@ -121,8 +124,7 @@ impl SigningMessage<'_> {
     /// Appends one value and its `;` separator.
     #[inline]
     pub fn push(&mut self, value: &[u8]) {
-        self.stream.update(value);
-        self.stream.update(b";");
+        self.stream.update_then(value, b';');
     }
 
     /// Appends bytes to the current value (no separator): for values rendered in pieces.
