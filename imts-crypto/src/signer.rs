@@ -49,6 +49,17 @@ impl Signer {
     /// The message stays in this call's frame; [`message`](Self::message) and
     /// [`SigningMessage::finish`] instead move its ~300 bytes on the way, which costs a few
     /// percent of a signature.
+    ///
+    /// ```
+    /// use imts_crypto::{AgentSecret, Signer};
+    ///
+    /// let signer = Signer::new(AgentSecret::new("s3cr3t").unwrap());
+    /// let signature = signer.sign_with(|message| {
+    ///     message.push(b"1000.00");
+    ///     message.push(b"KZT");
+    /// });
+    /// assert_eq!(signature, signer.sign(["1000.00", "KZT"]));
+    /// ```
     #[inline]
     pub fn sign_with(&self, push: impl FnOnce(&mut SigningMessage<'_>)) -> PgSig {
         let mut message = self.message();
