@@ -6,6 +6,7 @@
 //! are, numbers exactly as written in the JSON text (never through a float), booleans as `1`/`0`.
 
 mod flat;
+mod screen;
 
 use std::borrow::Cow;
 use std::fmt;
