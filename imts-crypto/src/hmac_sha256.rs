@@ -136,7 +136,7 @@ impl HmacStream {
     pub(crate) fn update(&mut self, bytes: &[u8]) {
         let end = self.filled + bytes.len();
         if end <= BUFFERED {
-            self.buf[self.filled..end].copy_from_slice(bytes);
+            copy_short(bytes, &mut self.buf[self.filled..end]);
             self.filled = end;
         } else {
             self.update_past_buffer(bytes);
