@@ -79,15 +79,12 @@ impl Signer {
     }
 
     /// Checks `signature` (hex, either case) against the values `push` appends, in constant
-    /// time; `None` when `push` declines (returns `false`).
+    /// time, with the message kept in this call's frame as for [`sign_with`](Self::sign_with).
     #[inline]
-    pub fn try_verify_with(
-        &self,
-        push: impl FnOnce(&mut SigningMessage<'_>) -> bool,
-        signature: &str,
-    ) -> Option<bool> {
+    pub fn verify_with(&self, push: impl FnOnce(&mut SigningMessage<'_>), signature: &str) -> bool {
         let mut message = self.message();
-        push(&mut message).then(|| message.verify_in_place(signature))
+        push(&mut message);
+        message.verify_in_place(signature)
     }
 
     /// Signs values that are already in canonical order.
@@ -96,11 +93,11 @@ impl Signer {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let mut message = self.message();
-        for value in values {
-            message.push(value.as_ref());
-        }
-        message.finish()
+        self.sign_with(|message| {
+            for value in values {
+                message.push(value.as_ref());
+            }
+        })
     }
 
     /// Checks `signature` (hex, either case) against values in canonical order, in constant time.
@@ -109,11 +106,14 @@ impl Signer {
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let mut message = self.message();
-        for value in values {
-            message.push(value.as_ref());
-        }
-        message.verify(signature)
+        self.verify_with(
+            |message| {
+                for value in values {
+                    message.push(value.as_ref());
+                }
+            },
+            signature,
+        )
     }
 }
 

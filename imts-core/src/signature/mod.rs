@@ -297,15 +297,8 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
 /// [`VerifyError::Mismatch`] with the expected message (secret masked).
 pub fn verify_json(body: &[u8], signer: &Signer, signature: &str) -> Result<(), VerifyError> {
     let fast = flat_fields(body, |fields| {
-        signer.try_verify_with(
-            |message| {
-                fields.push_into(message);
-                true
-            },
-            signature,
-        )
-    })
-    .flatten();
+        signer.verify_with(|message| fields.push_into(message), signature)
+    });
     if fast == Some(true) {
         return Ok(());
     }
