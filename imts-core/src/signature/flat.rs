@@ -191,7 +191,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string without escapes or control characters; its contents.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let start = self.at;
@@ -206,7 +206,7 @@ impl<'a> Scanner<'a> {
 
     /// A scalar value as it is signed (strings and numbers as written, booleans as `1`/`0`);
     /// `Some(None)` when it is not signed (`null`, `""`).
-    #[inline]
+    #[inline(always)]
     fn value(&mut self) -> Option<Option<&'a [u8]>> {
         match self.peek()? {
             b'"' => {
