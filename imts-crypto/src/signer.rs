@@ -4,7 +4,7 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 
-use crate::hmac_sha256::{HmacKey, HmacStream, TAG_LEN};
+use crate::hmac_sha256::{tag_bytes, HmacKey, HmacStream, TAG_LEN};
 use crate::secret::AgentSecret;
 
 /// What stands for the agent secret wherever a signed message is shown to a person.
@@ -124,8 +124,8 @@ impl fmt::Debug for Signer {
 }
 
 /// A message being signed: each pushed value is followed by `;`, and the secret closes it.
-/// Bytes go straight into the MAC's 64-byte block, which is compressed whenever it fills and wiped
-/// when the message is dropped; nothing is allocated.
+/// Bytes are gathered in the MAC's stack buffer and compressed when it fills or at the end; the
+/// secret's bytes are wiped when the message is dropped; nothing is allocated.
 pub struct SigningMessage<'s> {
     stream: HmacStream,
     signer: &'s Signer,
@@ -150,12 +150,7 @@ impl SigningMessage<'_> {
         self.stream.update(b";");
     }
 
-    fn tag(&mut self) -> [u8; TAG_LEN] {
-        self.stream
-            .update_secret(self.signer.secret.expose_secret());
-        self.stream.finish(&self.signer.key)
-    }
-
+    /// Appends the secret and closes the MAC: the tag as SHA-256 state words.
     fn tag_words(&mut self) -> [u32; 8] {
         self.stream
             .update_secret(self.signer.secret.expose_secret());
@@ -193,7 +188,7 @@ impl SigningMessage<'_> {
         if crate::hex::decode_into(signature.as_bytes(), &mut expected).is_none() {
             return false;
         }
-        self.tag().ct_eq(&expected).into()
+        tag_bytes(&self.tag_words()).ct_eq(&expected).into()
     }
 }
 
