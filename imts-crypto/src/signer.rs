@@ -38,10 +38,12 @@ impl Signer {
     #[must_use]
     #[inline]
     pub fn message(&self) -> SigningMessage<'_> {
-        SigningMessage {
-            stream: self.key.start(),
+        let mut message = SigningMessage {
+            stream: HmacStream::zeroed(),
             signer: self,
-        }
+        };
+        self.key.restart(&mut message.stream);
+        message
     }
 
     /// Signs the values `push` appends (in canonical order) to the message it is lent.

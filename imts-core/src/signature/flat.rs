@@ -113,9 +113,7 @@ pub(super) fn with_flat_fields<R>(
         loop {
             let from_key = body.get(scanner.at + 1..).unwrap_or_default();
             let key = scanner.string()?;
-            scanner.skip_whitespace();
-            scanner.expect(b':')?;
-            scanner.skip_whitespace();
+            scanner.punctuation(b':')?;
             let signed = scanner.value()?;
             if let Some(signed) = signed {
                 let field = Field::new(from_key, key, signed);
@@ -123,9 +121,8 @@ pub(super) fn with_flat_fields<R>(
                     fields.try_push(field).ok()?;
                 }
             }
-            scanner.skip_whitespace();
-            match scanner.next()? {
-                b',' => scanner.skip_whitespace(),
+            match scanner.after_value()? {
+                b',' => {}
                 b'}' => break,
                 _ => return None,
             }
@@ -188,6 +185,37 @@ impl<'a> Scanner<'a> {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
         }
+    }
+
+    /// `byte` with any whitespace around it. Whitespace is checked for only where a byte at or
+    /// below space shows up: compact JSON, the common case, has none.
+    #[inline(always)]
+    fn punctuation(&mut self, byte: u8) -> Option<()> {
+        if self.peek()? > b' ' {
+            self.expect(byte)?;
+        } else {
+            self.skip_whitespace();
+            self.expect(byte)?;
+        }
+        if self.peek()? <= b' ' {
+            self.skip_whitespace();
+        }
+        Some(())
+    }
+
+    /// The byte after a value (`,` or `}` in valid JSON) with the whitespace around it.
+    #[inline(always)]
+    fn after_value(&mut self) -> Option<u8> {
+        let mut byte = self.next()?;
+        if byte <= b' ' {
+            self.at -= 1;
+            self.skip_whitespace();
+            byte = self.next()?;
+        }
+        if byte == b',' && self.peek()? <= b' ' {
+            self.skip_whitespace();
+        }
+        Some(byte)
     }
 
     /// A string without escapes or control characters; its contents.
@@ -282,6 +310,38 @@ mod tests {
             }
         }
         assert_eq!(quote_offset(b"no end in sight"), None);
+    }
+
+    #[test]
+    fn whitespace_around_any_token_stays_on_the_fast_path() {
+        let values = |body: &[u8]| {
+            with_flat_fields(body, |fields| {
+                fields
+                    .0
+                    .iter()
+                    .map(|f| f.signed.to_vec())
+                    .collect::<Vec<_>>()
+            })
+        };
+        let compact = values(br#"{"a":"x","b":1,"c":true}"#).unwrap();
+        for ws in [" ", "\t", "\n", "\r", " \r\n\t "] {
+            for at in 0..9 {
+                let gap = |n: usize| if n == at { ws } else { "" };
+                let body = format!(
+                    "{{{}\"a\"{}:{}\"x\"{},{}\"b\"{}:{}1{},\"c\":true{}}}",
+                    gap(0),
+                    gap(1),
+                    gap(2),
+                    gap(3),
+                    gap(4),
+                    gap(5),
+                    gap(6),
+                    gap(7),
+                    gap(8)
+                );
+                assert_eq!(values(body.as_bytes()).as_ref(), Some(&compact), "{body:?}");
+            }
+        }
     }
 
     #[test]
