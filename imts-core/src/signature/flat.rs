@@ -40,32 +40,8 @@ impl<'a> Field<'a> {
         self.prefix == PREFIX && self.key == SIGNATURE_FIELD.as_bytes()
     }
 
-    /// `from_key` is the body from the key's first byte on: its first 8 bytes are read in one
-    /// load and masked to the key's length (copying a key's few bytes called `memcpy`).
-    #[inline]
-    fn new(from_key: &'a [u8], key: &'a [u8], signed: &'a [u8]) -> Self {
-        /// `KEEP[n]`: ones over the first `n` bytes of a big-endian `u64`.
-        const KEEP: [u64; 9] = {
-            let mut keep = [u64::MAX; 9];
-            let mut n = 0;
-            while n < 8 {
-                keep[n] = !(u64::MAX >> (n * 8));
-                n += 1;
-            }
-            keep
-        };
-        // Zero-padding keeps the byte-wise order: keys hold no control characters, so a key that
-        // is a prefix of another sorts first, as it must.
-        let prefix = match from_key.first_chunk::<8>() {
-            Some(first) => u64::from_be_bytes(*first) & KEEP[key.len().min(8)],
-            None => {
-                let mut first = [0u8; 8];
-                for (to, from) in first.iter_mut().zip(key) {
-                    *to = *from;
-                }
-                u64::from_be_bytes(first)
-            }
-        };
+    #[inline(always)]
+    fn new(prefix: u64, key: &'a [u8], signed: &'a [u8]) -> Self {
         Self {
             prefix,
             key,
@@ -111,12 +87,11 @@ pub(super) fn with_flat_fields<R>(
         scanner.at += 1;
     } else {
         loop {
-            let from_key = body.get(scanner.at + 1..).unwrap_or_default();
-            let key = scanner.string()?;
+            let (key, prefix) = scanner.key()?;
             scanner.punctuation(b':')?;
             let signed = scanner.value()?;
             if let Some(signed) = signed {
-                let field = Field::new(from_key, key, signed);
+                let field = Field::new(prefix, key, signed);
                 if !field.is_signature() {
                     fields.try_push(field).ok()?;
                 }
@@ -142,35 +117,54 @@ pub(super) fn with_flat_fields<R>(
     Some(then(FlatFields(fields)))
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of the lowest byte of `word` (read little-endian) that is a quote; bytes above
+/// it may be flagged too.
+#[inline(always)]
+fn quotes_in(word: u64) -> u64 {
+    let xored = word ^ (ONES * b'"' as u64);
+    xored.wrapping_sub(ONES) & !xored & (ONES * 0x80)
+}
+
+/// The byte offset of the lowest flag of [`quotes_in`].
+#[inline(always)]
+fn offset_in(found: u64) -> usize {
+    (found.trailing_zeros() / 8) as usize
+}
+
 /// Where the first `"` of `text` is, eight bytes at a time (with no backslash in the body, the
 /// first quote ends the string; looking for one byte rather than three cut the scan by half).
 /// Most strings of a request (codes, short keys) end within the first word, which is tried
 /// before the loop is set up.
 #[inline(always)]
 fn quote_offset(text: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    // The high bit of the lowest byte that is a quote (bytes above it may be flagged too).
-    let quotes_in = |word: &[u8; 8]| {
-        let xored = u64::from_le_bytes(*word) ^ QUOTES;
-        xored.wrapping_sub(ONES) & !xored & (ONES * 0x80)
-    };
-    let offset_in = |found: u64| (found.trailing_zeros() / 8) as usize;
     if let Some(first) = text.first_chunk::<8>() {
-        let found = quotes_in(first);
+        let found = quotes_in(u64::from_le_bytes(*first));
         if found != 0 {
             return Some(offset_in(found));
         }
     }
     let (words, rest) = text.as_chunks::<8>();
     for (index, word) in words.iter().enumerate().skip(1) {
-        let found = quotes_in(word);
+        let found = quotes_in(u64::from_le_bytes(*word));
         if found != 0 {
             return Some(index * 8 + offset_in(found));
         }
     }
     Some(words.len() * 8 + rest.iter().position(|&byte| byte == b'"')?)
 }
+
+/// `KEEP[n]`: ones over the first `n` bytes of a big-endian `u64`.
+const KEEP: [u64; 9] = {
+    let mut keep = [u64::MAX; 9];
+    let mut n = 0;
+    while n < 8 {
+        keep[n] = !(u64::MAX >> (n * 8));
+        n += 1;
+    }
+    keep
+};
 
 struct Scanner<'a> {
     text: &'a [u8],
@@ -228,6 +222,43 @@ impl<'a> Scanner<'a> {
             self.skip_whitespace();
         }
         Some(byte)
+    }
+
+    /// A key: its contents (as for [`string`](Self::string)) and its first 8 bytes as a
+    /// big-endian number, zero-padded. The word that is searched first for the closing quote is
+    /// the prefix too: one load for both. Zero-padding keeps the byte-wise order, since keys hold
+    /// no control characters: a key that is a prefix of another sorts first, as it must.
+    #[inline(always)]
+    fn key(&mut self) -> Option<(&'a [u8], u64)> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let tail = self.text.get(start..)?;
+        let (length, prefix) = match tail.first_chunk::<8>() {
+            Some(first) => {
+                let word = u64::from_le_bytes(*first);
+                let found = quotes_in(word);
+                if found != 0 {
+                    let length = offset_in(found);
+                    (length, word.swap_bytes() & KEEP[length])
+                } else {
+                    (8 + quote_offset(&tail[8..])?, word.swap_bytes())
+                }
+            }
+            None => {
+                let length = quote_offset(tail)?;
+                let mut first = [0u8; 8];
+                for (to, from) in first.iter_mut().zip(&tail[..length]) {
+                    *to = *from;
+                }
+                (length, u64::from_be_bytes(first))
+            }
+        };
+        let contents = tail.get(..length)?;
+        if self.screen.controls && contents.iter().any(|&byte| byte < 0x20) {
+            return None;
+        }
+        self.at = start + length + 1;
+        Some((contents, prefix))
     }
 
     /// A string without escapes or control characters; its contents.
