@@ -9,7 +9,7 @@
 
 use imts_crypto::SigningMessage;
 
-use super::screen::{screen, Screen};
+use super::screen::screen;
 use super::{SIGNATURE_FIELD, SIGNED_FALSE, SIGNED_TRUE};
 
 /// Most fields the fast path sorts on the stack; requests have about a dozen.
@@ -75,12 +75,32 @@ pub(super) fn with_flat_fields<R>(
     if screen.non_ascii {
         std::str::from_utf8(body).ok()?;
     }
-    let mut scanner = Scanner {
-        text: body,
-        at: 0,
-        screen,
-    };
     let mut fields = arrayvec::ArrayVec::<Field<'_>, MAX_FIELDS>::new();
+    if screen.controls {
+        scan::<true>(body, &mut fields)?;
+    } else {
+        scan::<false>(body, &mut fields)?;
+    }
+    let fields = fields.as_mut_slice();
+    fields.sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.key.cmp(b.key)));
+    if fields
+        .windows(2)
+        .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key == pair[1].key)
+    {
+        return None;
+    }
+    Some(then(FlatFields(fields)))
+}
+
+/// Scans the fields of `body` into `fields`; `None` for the general path. `CONTROLS` says whether
+/// the body has control characters at all (then each string is checked for them); compiled
+/// twice so that the common case carries no check.
+#[inline(never)]
+fn scan<'a, const CONTROLS: bool>(
+    body: &'a [u8],
+    fields: &mut arrayvec::ArrayVec<Field<'a>, MAX_FIELDS>,
+) -> Option<()> {
+    let mut scanner = Scanner::<CONTROLS> { text: body, at: 0 };
     scanner.expect(b'{')?;
     scanner.skip_whitespace();
     if scanner.peek() == Some(b'}') {
@@ -103,18 +123,7 @@ pub(super) fn with_flat_fields<R>(
             }
         }
     }
-    if scanner.at != body.len() {
-        return None;
-    }
-    let fields = fields.as_mut_slice();
-    fields.sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.key.cmp(b.key)));
-    if fields
-        .windows(2)
-        .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key == pair[1].key)
-    {
-        return None;
-    }
-    Some(then(FlatFields(fields)))
+    (scanner.at == body.len()).then_some(())
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -166,13 +175,12 @@ const KEEP: [u64; 9] = {
     keep
 };
 
-struct Scanner<'a> {
+struct Scanner<'a, const CONTROLS: bool> {
     text: &'a [u8],
     at: usize,
-    screen: Screen,
 }
 
-impl<'a> Scanner<'a> {
+impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -254,7 +262,7 @@ impl<'a> Scanner<'a> {
             }
         };
         let contents = tail.get(..length)?;
-        if self.screen.controls && contents.iter().any(|&byte| byte < 0x20) {
+        if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
             return None;
         }
         self.at = start + length + 1;
@@ -268,7 +276,7 @@ impl<'a> Scanner<'a> {
         let start = self.at;
         let length = quote_offset(&self.text[start..])?;
         let contents = &self.text[start..start + length];
-        if self.screen.controls && contents.iter().any(|&byte| byte < 0x20) {
+        if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
             return None;
         }
         self.at = start + length + 1;
