@@ -106,9 +106,14 @@ fn scan<'a, const CONTROLS: bool>(
     if scanner.peek() == Some(b'}') {
         scanner.at += 1;
     } else {
+        scanner.expect(b'"')?;
         loop {
             let (key, prefix) = scanner.key()?;
-            scanner.punctuation(b':')?;
+            // Compact JSON: `:` and the value come next; anything else takes the general steps.
+            match body.get(scanner.at..scanner.at + 2) {
+                Some(&[b':', first]) if first > b' ' => scanner.at += 1,
+                _ => scanner.punctuation(b':')?,
+            }
             let signed = scanner.value()?;
             if let Some(signed) = signed {
                 let field = Field::new(prefix, key, signed);
@@ -116,8 +121,13 @@ fn scan<'a, const CONTROLS: bool>(
                     fields.try_push(field).ok()?;
                 }
             }
+            // Compact JSON: `,` and the next key's quote.
+            if let Some(&[b',', b'"']) = body.get(scanner.at..scanner.at + 2) {
+                scanner.at += 2;
+                continue;
+            }
             match scanner.after_value()? {
-                b',' => {}
+                b',' => scanner.expect(b'"')?,
                 b'}' => break,
                 _ => return None,
             }
@@ -236,9 +246,9 @@ impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
     /// big-endian number, zero-padded. The word that is searched first for the closing quote is
     /// the prefix too: one load for both. Zero-padding keeps the byte-wise order, since keys hold
     /// no control characters: a key that is a prefix of another sorts first, as it must.
+    /// Starts after the key's opening quote.
     #[inline(always)]
     fn key(&mut self) -> Option<(&'a [u8], u64)> {
-        self.expect(b'"')?;
         let start = self.at;
         let tail = self.text.get(start..)?;
         let (length, prefix) = match tail.first_chunk::<8>() {
