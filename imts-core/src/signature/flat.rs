@@ -110,11 +110,17 @@ fn scan<'a, const CONTROLS: bool>(
         loop {
             let (key, prefix) = scanner.key()?;
             // Compact JSON: `:` and the value come next; anything else takes the general steps.
-            match body.get(scanner.at..scanner.at + 2) {
-                Some(&[b':', first]) if first > b' ' => scanner.at += 1,
-                _ => scanner.punctuation(b':')?,
-            }
-            let signed = scanner.value()?;
+            let first = match body.get(scanner.at..scanner.at + 2) {
+                Some(&[b':', first]) if first > b' ' => {
+                    scanner.at += 1;
+                    first
+                }
+                _ => {
+                    scanner.punctuation(b':')?;
+                    scanner.peek()?
+                }
+            };
+            let signed = scanner.value(first)?;
             if let Some(signed) = signed {
                 let field = Field::new(prefix, key, signed);
                 if !field.is_signature() {
@@ -279,10 +285,10 @@ impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
         Some((contents, prefix))
     }
 
-    /// A string without escapes or control characters; its contents.
+    /// A string without escapes or control characters, from after its opening quote; its
+    /// contents.
     #[inline(always)]
     fn string(&mut self) -> Option<&'a [u8]> {
-        self.expect(b'"')?;
         let start = self.at;
         let length = quote_offset(&self.text[start..])?;
         let contents = &self.text[start..start + length];
@@ -294,11 +300,12 @@ impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
     }
 
     /// A scalar value as it is signed (strings and numbers as written, booleans as `1`/`0`);
-    /// `Some(None)` when it is not signed (`null`, `""`).
+    /// `Some(None)` when it is not signed (`null`, `""`). `first` is the byte at `at`.
     #[inline(always)]
-    fn value(&mut self) -> Option<Option<&'a [u8]>> {
-        match self.peek()? {
+    fn value(&mut self, first: u8) -> Option<Option<&'a [u8]>> {
+        match first {
             b'"' => {
+                self.at += 1;
                 let text = self.string()?;
                 Some((!text.is_empty()).then_some(text))
             }
