@@ -9,7 +9,7 @@
 
 use imts_crypto::SigningMessage;
 
-use super::screen::screen;
+use super::screen::{screen, QuoteIndex};
 use super::{SIGNATURE_FIELD, SIGNED_FALSE, SIGNED_TRUE};
 
 /// Most fields the fast path sorts on the stack; requests have about a dozen.
@@ -70,16 +70,17 @@ pub(super) fn with_flat_fields<R>(
     body: &[u8],
     then: impl FnOnce(FlatFields<'_, '_>) -> R,
 ) -> Option<R> {
-    let screen = screen(body)?;
+    let mut quotes = QuoteIndex::new();
+    let screen = screen(body, &mut quotes)?;
     // Strings are taken as they are, so the body must be UTF-8 (as the general path demands).
     if screen.non_ascii {
         std::str::from_utf8(body).ok()?;
     }
     let mut fields = arrayvec::ArrayVec::<Field<'_>, MAX_FIELDS>::new();
     if screen.controls {
-        scan::<true>(body, &mut fields)?;
+        scan::<true>(body, &quotes, &mut fields)?;
     } else {
-        scan::<false>(body, &mut fields)?;
+        scan::<false>(body, &quotes, &mut fields)?;
     }
     let fields = fields.as_mut_slice();
     fields.sort_unstable_by(|a, b| a.prefix.cmp(&b.prefix).then_with(|| a.key.cmp(b.key)));
@@ -98,9 +99,14 @@ pub(super) fn with_flat_fields<R>(
 #[inline(never)]
 fn scan<'a, const CONTROLS: bool>(
     body: &'a [u8],
+    quotes: &[u64],
     fields: &mut arrayvec::ArrayVec<Field<'a>, MAX_FIELDS>,
 ) -> Option<()> {
-    let mut scanner = Scanner::<CONTROLS> { text: body, at: 0 };
+    let mut scanner = Scanner::<CONTROLS> {
+        text: body,
+        at: 0,
+        quotes,
+    };
     scanner.expect(b'{')?;
     scanner.skip_whitespace();
     if scanner.peek() == Some(b'}') {
@@ -142,44 +148,6 @@ fn scan<'a, const CONTROLS: bool>(
     (scanner.at == body.len()).then_some(())
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The high bit of the lowest byte of `word` (read little-endian) that is a quote; bytes above
-/// it may be flagged too.
-#[inline(always)]
-fn quotes_in(word: u64) -> u64 {
-    let xored = word ^ (ONES * b'"' as u64);
-    xored.wrapping_sub(ONES) & !xored & (ONES * 0x80)
-}
-
-/// The byte offset of the lowest flag of [`quotes_in`].
-#[inline(always)]
-fn offset_in(found: u64) -> usize {
-    (found.trailing_zeros() / 8) as usize
-}
-
-/// Where the first `"` of `text` is, eight bytes at a time (with no backslash in the body, the
-/// first quote ends the string; looking for one byte rather than three cut the scan by half).
-/// Most strings of a request (codes, short keys) end within the first word, which is tried
-/// before the loop is set up.
-#[inline(always)]
-fn quote_offset(text: &[u8]) -> Option<usize> {
-    if let Some(first) = text.first_chunk::<8>() {
-        let found = quotes_in(u64::from_le_bytes(*first));
-        if found != 0 {
-            return Some(offset_in(found));
-        }
-    }
-    let (words, rest) = text.as_chunks::<8>();
-    for (index, word) in words.iter().enumerate().skip(1) {
-        let found = quotes_in(u64::from_le_bytes(*word));
-        if found != 0 {
-            return Some(index * 8 + offset_in(found));
-        }
-    }
-    Some(words.len() * 8 + rest.iter().position(|&byte| byte == b'"')?)
-}
-
 /// `KEEP[n]`: ones over the first `n` bytes of a big-endian `u64`.
 const KEEP: [u64; 9] = {
     let mut keep = [u64::MAX; 9];
@@ -191,12 +159,30 @@ const KEEP: [u64; 9] = {
     keep
 };
 
-struct Scanner<'a, const CONTROLS: bool> {
+struct Scanner<'a, 'q, const CONTROLS: bool> {
     text: &'a [u8],
     at: usize,
+    quotes: &'q [u64],
 }
 
-impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
+impl<'a, const CONTROLS: bool> Scanner<'a, '_, CONTROLS> {
+    /// The offset of the first quote at or after `from`, from the index.
+    #[inline(always)]
+    fn quote_from(&self, from: usize) -> Option<usize> {
+        let mut word = from / 64;
+        let bits = self.quotes.get(word)? >> (from % 64);
+        if bits != 0 {
+            return Some(from + bits.trailing_zeros() as usize);
+        }
+        loop {
+            word += 1;
+            let bits = *self.quotes.get(word)?;
+            if bits != 0 {
+                return Some(word * 64 + bits.trailing_zeros() as usize);
+            }
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -256,32 +242,22 @@ impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
     #[inline(always)]
     fn key(&mut self) -> Option<(&'a [u8], u64)> {
         let start = self.at;
-        let tail = self.text.get(start..)?;
-        let (length, prefix) = match tail.first_chunk::<8>() {
-            Some(first) => {
-                let word = u64::from_le_bytes(*first);
-                let found = quotes_in(word);
-                if found != 0 {
-                    let length = offset_in(found);
-                    (length, word.swap_bytes() & KEEP[length])
-                } else {
-                    (8 + quote_offset(&tail[8..])?, word.swap_bytes())
-                }
-            }
+        let end = self.quote_from(start)?;
+        let contents = self.text.get(start..end)?;
+        let prefix = match self.text.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(first) => u64::from_be_bytes(*first) & KEEP[contents.len().min(8)],
             None => {
-                let length = quote_offset(tail)?;
                 let mut first = [0u8; 8];
-                for (to, from) in first.iter_mut().zip(&tail[..length]) {
+                for (to, from) in first.iter_mut().zip(contents) {
                     *to = *from;
                 }
-                (length, u64::from_be_bytes(first))
+                u64::from_be_bytes(first)
             }
         };
-        let contents = tail.get(..length)?;
         if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
             return None;
         }
-        self.at = start + length + 1;
+        self.at = end + 1;
         Some((contents, prefix))
     }
 
@@ -290,8 +266,9 @@ impl<'a, const CONTROLS: bool> Scanner<'a, CONTROLS> {
     #[inline(always)]
     fn string(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
-        let length = quote_offset(&self.text[start..])?;
-        let contents = &self.text[start..start + length];
+        let end = self.quote_from(start)?;
+        let length = end - start;
+        let contents = self.text.get(start..end)?;
         if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
             return None;
         }
@@ -366,26 +343,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quote_offset_finds_the_first_quote_at_every_position() {
-        for at in 0..40 {
-            for filler in [b'a', 0x7f, 0xc3, 0x21, 0x00, b'\\'] {
-                let mut text = vec![filler; 40];
-                text[at] = b'"';
-                if at + 3 < 40 {
-                    text[at + 3] = b'"';
-                }
-                assert_eq!(quote_offset(&text), Some(at), "quote at {at}");
-            }
+    fn the_next_quote_is_found_from_every_offset_across_blocks() {
+        let quotes_at = [0usize, 5, 63, 64, 100, 191, 192, 200];
+        let mut body = vec![b'x'; 210];
+        for &at in &quotes_at {
+            body[at] = b'"';
         }
-        for len in 1..20 {
-            for at in 0..len {
-                let mut text = vec![b'x'; len];
-                text[at] = b'"';
-                assert_eq!(quote_offset(&text), Some(at), "quote at {at} of {len}");
-            }
-            assert_eq!(quote_offset(&vec![b'x'; len]), None, "no quote in {len}");
+        let mut quotes = QuoteIndex::new();
+        screen(&body, &mut quotes).unwrap();
+        let scanner = Scanner::<false> {
+            text: &body,
+            at: 0,
+            quotes: &quotes,
+        };
+        for from in 0..body.len() {
+            let expected = quotes_at.iter().copied().find(|&at| at >= from);
+            assert_eq!(scanner.quote_from(from), expected, "from {from}");
         }
-        assert_eq!(quote_offset(b"no end in sight"), None);
+        assert_eq!(scanner.quote_from(body.len()), None);
+        assert_eq!(scanner.quote_from(10_000), None);
     }
 
     #[test]
