@@ -341,6 +341,43 @@ impl<'a, const CONTROLS: bool> Scanner<'a, '_, CONTROLS> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path must not quietly hand its work to the general path: every flat object
+        /// without escapes, as a serializer writes it (compact or pretty), is taken, and its
+        /// values come out as the general path signs them.
+        #[test]
+        fn flat_objects_without_escapes_take_the_fast_path(
+            fields in proptest::collection::btree_map(
+                "[a-z_]{1,24}",
+                prop_oneof![
+                    "[^\"\\\\\\p{C}]{0,70}".prop_map(serde_json::Value::from),
+                    any::<i64>().prop_map(serde_json::Value::from),
+                    any::<bool>().prop_map(serde_json::Value::from),
+                    Just(serde_json::Value::Null),
+                ],
+                0..MAX_FIELDS,
+            ),
+            pretty in any::<bool>(),
+        ) {
+            let object = serde_json::Value::Object(fields.into_iter().collect());
+            let body = if pretty {
+                serde_json::to_vec_pretty(&object).unwrap()
+            } else {
+                serde_json::to_vec(&object).unwrap()
+            };
+            let fast = with_flat_fields(&body, |fields| {
+                fields.0.iter().map(|f| f.signed.to_vec()).collect::<Vec<_>>()
+            });
+            let general: Vec<Vec<u8>> = super::super::sorted_leaves(&body)
+                .unwrap()
+                .into_iter()
+                .map(|(_, v)| v.as_bytes().to_vec())
+                .collect();
+            prop_assert_eq!(fast, Some(general), "{}", String::from_utf8_lossy(&body));
+        }
+    }
 
     #[test]
     fn the_next_quote_is_found_from_every_offset_across_blocks() {
