@@ -82,21 +82,11 @@ pub(super) fn with_flat_fields<R>(
     } else {
         scan::<false>(body, &quotes, &mut fields)?;
     }
-    let fields = fields.as_mut_slice();
-    fields.sort_unstable_by(|a, b| {
-        a.prefix
-            .cmp(&b.prefix)
-            .then_with(|| past_prefix(a.key, b.key))
-    });
-    if fields.windows(2).any(|pair| {
-        pair[0].prefix == pair[1].prefix && past_prefix(pair[0].key, pair[1].key).is_eq()
-    }) {
-        return None;
-    }
-    Some(then(FlatFields(fields)))
+    Some(then(FlatFields(&fields)))
 }
 
-/// Scans the fields of `body` into `fields`; `None` for the general path. `CONTROLS` says whether
+/// Scans the fields of `body` into `fields`, each put in its place by key as it is read (the
+/// insertion overlaps the scan of the next field); `None` for the general path. `CONTROLS` says whether
 /// the body has control characters at all (then each string is checked for them); compiled
 /// twice so that the common case carries no check.
 #[inline(never)]
@@ -133,7 +123,7 @@ fn scan<'a, const CONTROLS: bool>(
             if let Some(signed) = signed {
                 let field = Field::new(prefix, key, signed);
                 if !field.is_signature() {
-                    fields.try_push(field).ok()?;
+                    insert_sorted(fields, field)?;
                 }
             }
             // Compact JSON: `,` and the next key's quote.
@@ -149,6 +139,36 @@ fn scan<'a, const CONTROLS: bool>(
         }
     }
     (scanner.at == body.len()).then_some(())
+}
+
+/// Adds `field` to `fields` (sorted by key) in its place: an insertion sort, one field at a
+/// time, comparing prefixes and only for keys that share one their further bytes. `None` if the
+/// key is there already (the general path reports the repeat) or there is no room.
+#[inline(always)]
+fn insert_sorted<'a>(
+    fields: &mut arrayvec::ArrayVec<Field<'a>, MAX_FIELDS>,
+    field: Field<'a>,
+) -> Option<()> {
+    fields.try_push(field).ok()?;
+    let fields = fields.as_mut_slice();
+    let mut at = fields.len() - 1;
+    while at > 0 {
+        let before = &fields[at - 1];
+        if before.prefix < field.prefix {
+            break;
+        }
+        if before.prefix == field.prefix {
+            match past_prefix(before.key, field.key) {
+                std::cmp::Ordering::Less => break,
+                std::cmp::Ordering::Equal => return None,
+                std::cmp::Ordering::Greater => {}
+            }
+        }
+        fields[at] = fields[at - 1];
+        at -= 1;
+    }
+    fields[at] = field;
+    Some(())
 }
 
 /// The byte-wise order of two keys whose first 8 bytes are equal, by their next 8 bytes as
