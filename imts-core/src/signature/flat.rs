@@ -1,6 +1,7 @@
 //! The fast path of JSON signing: a flat object (no nested objects or arrays, no escapes) is
 //! scanned once, its fields sorted on the stack and their values signed straight from the body.
-//! A [screen](super::screen) first rules out backslashes, so a string ends at the next quote.
+//! A [screen](super::screen) first rules out backslashes and indexes the quotes, so a string ends
+//! at the next quote of the index.
 //!
 //! Anything else — nesting, escapes, more than [`MAX_FIELDS`] fields, a repeated key, and any
 //! text this scanner does not accept — returns `None`, and the general path (`serde_json`) decides,
@@ -40,6 +41,7 @@ impl<'a> Field<'a> {
         self.prefix == PREFIX && self.key == SIGNATURE_FIELD.as_bytes()
     }
 
+    /// A field whose key starts with the 8 bytes `prefix` (see [`Scanner::key`]).
     #[inline(always)]
     fn new(prefix: u64, key: &'a [u8], signed: &'a [u8]) -> Self {
         Self {
@@ -86,9 +88,9 @@ pub(super) fn with_flat_fields<R>(
 }
 
 /// Scans the fields of `body` into `fields`, each put in its place by key as it is read (the
-/// insertion overlaps the scan of the next field); `None` for the general path. `CONTROLS` says whether
-/// the body has control characters at all (then each string is checked for them); compiled
-/// twice so that the common case carries no check.
+/// insertion overlaps the scan of the next field); `None` for the general path. `CONTROLS` says
+/// whether the body has control characters at all (then each string is checked for them);
+/// compiled twice so that the common case carries no check.
 #[inline(never)]
 fn scan<'a, const CONTROLS: bool>(
     body: &'a [u8],
@@ -142,8 +144,8 @@ fn scan<'a, const CONTROLS: bool>(
 }
 
 /// Adds `field` to `fields` (sorted by key) in its place: an insertion sort, one field at a
-/// time, comparing prefixes and only for keys that share one their further bytes. `None` if the
-/// key is there already (the general path reports the repeat) or there is no room.
+/// time, comparing prefixes, and further bytes only for keys that share one. `None` if the key
+/// is there already (the general path reports the repeat) or there is no room.
 #[inline(always)]
 fn insert_sorted<'a>(
     fields: &mut arrayvec::ArrayVec<Field<'a>, MAX_FIELDS>,
@@ -204,6 +206,7 @@ const KEEP: [u64; 9] = {
     keep
 };
 
+/// A position in a screened body and its quote index.
 struct Scanner<'a, 'q, const CONTROLS: bool> {
     text: &'a [u8],
     at: usize,
@@ -279,16 +282,15 @@ impl<'a, const CONTROLS: bool> Scanner<'a, '_, CONTROLS> {
         Some(byte)
     }
 
-    /// A key: its contents (as for [`string`](Self::string)) and its first 8 bytes as a
-    /// big-endian number, zero-padded. The word that is searched first for the closing quote is
-    /// the prefix too: one load for both. Zero-padding keeps the byte-wise order, since keys hold
-    /// no control characters: a key that is a prefix of another sorts first, as it must.
-    /// Starts after the key's opening quote.
+    /// A key, from after its opening quote: its contents (as for [`string`](Self::string)) and
+    /// its first 8 bytes as a big-endian number, zero-padded. Zero-padding keeps the byte-wise
+    /// order, since keys hold no control characters: a key that is a prefix of another sorts
+    /// first, as it must. One 8-byte load, masked to the key's length (copying a key's few bytes
+    /// called `memcpy`).
     #[inline(always)]
     fn key(&mut self) -> Option<(&'a [u8], u64)> {
         let start = self.at;
-        let end = self.quote_from(start)?;
-        let contents = self.text.get(start..end)?;
+        let contents = self.string()?;
         let prefix = match self.text.get(start..).and_then(<[u8]>::first_chunk::<8>) {
             Some(first) => u64::from_be_bytes(*first) & KEEP[contents.len().min(8)],
             None => {
@@ -299,25 +301,20 @@ impl<'a, const CONTROLS: bool> Scanner<'a, '_, CONTROLS> {
                 u64::from_be_bytes(first)
             }
         };
-        if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
-            return None;
-        }
-        self.at = end + 1;
         Some((contents, prefix))
     }
 
     /// A string without escapes or control characters, from after its opening quote; its
-    /// contents.
+    /// contents. With no backslash in the body, its end is the next quote of the index.
     #[inline(always)]
     fn string(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
         let end = self.quote_from(start)?;
-        let length = end - start;
         let contents = self.text.get(start..end)?;
         if CONTROLS && contents.iter().any(|&byte| byte < 0x20) {
             return None;
         }
-        self.at = start + length + 1;
+        self.at = end + 1;
         Some(contents)
     }
 
