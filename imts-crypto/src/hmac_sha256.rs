@@ -4,8 +4,8 @@
 //! the generic buffering around the compressions cost as much as the compressions themselves
 //! (issue 8 measured 1.7x a bare HMAC). Here the key's two padded blocks are compressed once per
 //! key; a message carries 32 bytes of chaining state and a 256-byte buffer that a typical signed
-//! message fits whole, compressed in one call to `sha2`'s (SHA-NI when present) `compress256`. Equality with the `hmac` crate
-//! is property-tested (`tests/properties.rs`).
+//! message fits whole, compressed in one call to `sha2`'s (SHA-NI when present) `compress256`.
+//! Equality with the `hmac` crate is property-tested (`tests/properties.rs`).
 
 use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};

@@ -28,16 +28,7 @@ struct Field<'a> {
 impl<'a> Field<'a> {
     /// Whether this is the top-level `pg_sig`, which is never signed.
     fn is_signature(&self) -> bool {
-        const PREFIX: u64 = {
-            let name = SIGNATURE_FIELD.as_bytes();
-            let mut first = [0u8; 8];
-            let mut i = 0;
-            while i < name.len() && i < 8 {
-                first[i] = name[i];
-                i += 1;
-            }
-            u64::from_be_bytes(first)
-        };
+        const PREFIX: u64 = padded_prefix(SIGNATURE_FIELD.as_bytes());
         self.prefix == PREFIX && self.key == SIGNATURE_FIELD.as_bytes()
     }
 
@@ -195,6 +186,18 @@ fn second_word(key: &[u8]) -> u64 {
     }
 }
 
+/// The first 8 bytes of `key` as a big-endian number, zero-padded: a field's sort prefix, byte by
+/// byte (for constants, and for keys too near the body's end for one 8-byte load).
+const fn padded_prefix(key: &[u8]) -> u64 {
+    let mut first = [0u8; 8];
+    let mut i = 0;
+    while i < key.len() && i < 8 {
+        first[i] = key[i];
+        i += 1;
+    }
+    u64::from_be_bytes(first)
+}
+
 /// `KEEP[n]`: ones over the first `n` bytes of a big-endian `u64`.
 const KEEP: [u64; 9] = {
     let mut keep = [u64::MAX; 9];
@@ -293,13 +296,7 @@ impl<'a, const CONTROLS: bool> Scanner<'a, '_, CONTROLS> {
         let contents = self.string()?;
         let prefix = match self.text.get(start..).and_then(<[u8]>::first_chunk::<8>) {
             Some(first) => u64::from_be_bytes(*first) & KEEP[contents.len().min(8)],
-            None => {
-                let mut first = [0u8; 8];
-                for (to, from) in first.iter_mut().zip(contents) {
-                    *to = *from;
-                }
-                u64::from_be_bytes(first)
-            }
+            None => padded_prefix(contents),
         };
         Some((contents, prefix))
     }
