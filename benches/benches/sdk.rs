@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use imts_benches::{create_transfer, pairs_of, wide16, SECRET};
-use imts_core::signature::{sign_json, sign_json_general, CanonicalParams};
+use imts_core::signature::{sign_json, CanonicalParams};
 use imts_core::wire::SignFields;
 use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
@@ -30,9 +30,6 @@ fn signing(c: &mut Criterion) {
     });
     group.bench_function("json_body_9_fields", |b| {
         b.iter(|| sign_json(black_box(&body), &signer).unwrap())
-    });
-    group.bench_function("json_body_9_fields_general_path", |b| {
-        b.iter(|| sign_json_general(black_box(&body), &signer).unwrap())
     });
     let sig = CanonicalParams::from_json(&body).unwrap().sign(&signer);
     group.bench_function("verify_9_values", |b| {

@@ -33,7 +33,7 @@ use crate::models::auth::Token;
 use crate::models::{InfoRequest, Transfer};
 use crate::operation::{Operation, PreparedRequest, Subject};
 use crate::response;
-use crate::retry::{retry_after, RetryPolicy, SplitMix64};
+use crate::retry::{retry_after, JitterRng, RetryPolicy};
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -81,7 +81,7 @@ struct Driver {
     wait_until: Option<OffsetDateTime>,
     finished: Option<Finished>,
     last_error: Option<Error>,
-    rng: SplitMix64,
+    rng: JitterRng,
 }
 
 /// One call in progress. See the module docs for the loop that drives it.
@@ -241,7 +241,7 @@ impl Driver {
             wait_until: None,
             finished: None,
             last_error: None,
-            rng: SplitMix64::new(seed),
+            rng: JitterRng::new(seed),
         })
     }
 

@@ -13,7 +13,7 @@ use crate::endpoint::{Endpoint, Retry, Route, PATH_PREFIX};
 use crate::error::Error;
 use crate::models::auth::Token;
 use crate::models::*;
-use crate::retry::SplitMix64;
+use crate::retry::JitterRng;
 use crate::signature::{CanonicalParams, SALT_FIELD, SIGNATURE_FIELD};
 use crate::values::{OrderId, TransferId, ValueError};
 
@@ -307,7 +307,7 @@ fn append_field(body: &mut Vec<u8>, key: &str, value_json: &str) {
 }
 
 fn salt(seed: u64) -> String {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = JitterRng::new(seed);
     format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64())
 }
 

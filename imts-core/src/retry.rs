@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use rand::{Rng as _, SeedableRng as _};
+use rand_chacha::ChaCha8Rng;
+
 /// When and how often a call is repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -36,7 +39,7 @@ impl RetryPolicy {
         &self,
         retry: u32,
         retry_after: Option<Duration>,
-        rng: &mut SplitMix64,
+        rng: &mut JitterRng,
     ) -> Duration {
         if let Some(after) = retry_after {
             return after.min(self.max_delay);
@@ -50,33 +53,29 @@ impl RetryPolicy {
     }
 }
 
-/// A small, seeded, deterministic generator (SplitMix64) for jitter. Not for secrets.
+/// The seeded generator behind every jitter draw: ChaCha8 from the `rand` family, so the same seed
+/// gives the same waits on every platform (and in a test that prints its seed). Not for secrets.
 #[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+pub struct JitterRng(ChaCha8Rng);
 
-impl SplitMix64 {
-    /// A generator from a seed.
+impl JitterRng {
+    /// A generator from a seed: the core reads no clock and no OS entropy; its caller picks it.
     #[must_use]
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.random()
     }
 
-    /// A number in `[0, bound)` (0 when `bound` is 0).
+    /// A number drawn uniformly from `[0, bound)` (0 when `bound` is 0).
     pub fn below(&mut self, bound: u64) -> u64 {
         if bound == 0 {
             return 0;
         }
-        let wide = u128::from(self.next_u64()) * u128::from(bound);
-        u64::try_from(wide >> 64).unwrap_or(0)
+        self.0.random_range(0..bound)
     }
 }
 
@@ -102,7 +101,7 @@ mod tests {
         #[test]
         fn backoff_stays_within_the_ceiling(seed in any::<u64>(), retry in 0u32..40) {
             let policy = RetryPolicy::default();
-            let mut rng = SplitMix64::new(seed);
+            let mut rng = JitterRng::new(seed);
             let ceiling = policy.base_delay.saturating_mul(1u32 << retry.min(31)).min(policy.max_delay);
             let d = policy.backoff(retry, None, &mut rng);
             prop_assert!(d <= ceiling, "seed {seed}: {d:?} > {ceiling:?}");
@@ -110,9 +109,52 @@ mod tests {
     }
 
     #[test]
+    fn jitter_is_spread_over_the_whole_range() {
+        // Fails for a constant generator, a constant wait, or a draw stuck in part of the range.
+        let policy = RetryPolicy::default();
+        let seed = 0x1d5_2026;
+        let mut rng = JitterRng::new(seed);
+        let ceiling = policy.base_delay.saturating_mul(8); // retry 3
+        let waits: Vec<Duration> = (0..400)
+            .map(|_| policy.backoff(3, None, &mut rng))
+            .collect();
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(
+            distinct.len() > 390,
+            "seed {seed}: {} distinct waits",
+            distinct.len()
+        );
+        let low = waits.iter().filter(|w| **w < ceiling / 4).count();
+        let high = waits.iter().filter(|w| **w > ceiling * 3 / 4).count();
+        assert!(
+            (60..140).contains(&low),
+            "seed {seed}: {low} waits in the lowest quarter"
+        );
+        assert!(
+            (60..140).contains(&high),
+            "seed {seed}: {high} waits in the highest quarter"
+        );
+        // The same seed gives the same waits; another seed gives others.
+        let again: Vec<Duration> = {
+            let mut rng = JitterRng::new(seed);
+            (0..400)
+                .map(|_| policy.backoff(3, None, &mut rng))
+                .collect()
+        };
+        assert_eq!(waits, again);
+        let mut other = JitterRng::new(seed + 1);
+        assert_ne!(
+            waits[..8],
+            (0..8)
+                .map(|_| policy.backoff(3, None, &mut other))
+                .collect::<Vec<_>>()[..]
+        );
+    }
+
+    #[test]
     fn retry_after_wins_but_is_capped() {
         let policy = RetryPolicy::default();
-        let mut rng = SplitMix64::new(1);
+        let mut rng = JitterRng::new(1);
         assert_eq!(
             policy.backoff(0, Some(Duration::ZERO), &mut rng),
             Duration::ZERO

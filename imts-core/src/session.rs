@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::models::auth::{Token, TokenResponse};
 use crate::operation::build_http;
 use crate::response;
-use crate::retry::SplitMix64;
+use crate::retry::JitterRng;
 use crate::token_store::SharedTokens;
 use crate::values::Timestamp;
 
@@ -81,7 +81,7 @@ pub struct SessionStats {
 pub struct TokenSession {
     held: Option<Held>,
     generation: u64,
-    rng: SplitMix64,
+    rng: JitterRng,
     stats: SessionStats,
 }
 
@@ -92,7 +92,7 @@ impl TokenSession {
         Self {
             held: None,
             generation: 0,
-            rng: SplitMix64::new(seed),
+            rng: JitterRng::new(seed),
             stats: SessionStats::default(),
         }
     }

@@ -12,15 +12,28 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rand::{CryptoRng, RngCore};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::hmac_sha256::{HmacKey, TAG_LEN};
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
+use aes::{Aes256Dec, Aes256Enc};
+use hmac::Mac;
+
 use crate::secret::PartnerKey;
+use crate::signer::{keyed_hmac, HmacSha256};
 
 /// Length of the CBC initialisation vector, in bytes.
 pub const IV_LEN: usize = 16;
-use crate::cbc_mode::BLOCK;
+
+/// The AES block size, in bytes.
+const BLOCK: usize = 16;
+
+/// The envelope MAC's tag length, in bytes (HMAC-SHA256).
+const TAG_LEN: usize = 32;
+
+/// The `cbc` crate's mode over the `aes` crate's cipher, started from a key schedule computed once.
+type CbcEncrypt = cbc::Encryptor<Aes256Enc>;
+type CbcDecrypt = cbc::Decryptor<Aes256Dec>;
 
 /// How the IV and ciphertext are packed into the `encrypted_data` string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -111,7 +124,7 @@ impl PartnerKey {
     pub fn encrypt_with_iv(&self, plaintext: &[u8], iv: &[u8; IV_LEN], packing: Packing) -> String {
         let mut packed = vec![0u8; IV_LEN + padded_len(plaintext.len())];
         packed[..IV_LEN].copy_from_slice(iv);
-        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, &mut packed[IV_LEN..]);
+        self.encrypt_block_mode(iv, plaintext, &mut packed[IV_LEN..]);
         match packing {
             Packing::IvCiphertext => STANDARD.encode(packed),
             Packing::JsonMac => self.pack_with_mac(iv, &packed[IV_LEN..]),
@@ -121,8 +134,11 @@ impl PartnerKey {
     fn pack_with_mac(&self, iv: &[u8], ciphertext: &[u8]) -> String {
         let iv_b64 = STANDARD.encode(iv);
         let value_b64 = STANDARD.encode(ciphertext);
-        let mac = self.envelope_mac(&iv_b64, &value_b64);
-        let mut mac_hex = [0u8; 64];
+        let mac = self
+            .envelope_mac(&iv_b64, &value_b64)
+            .finalize()
+            .into_bytes();
+        let mut mac_hex = [0u8; TAG_LEN * 2];
         crate::hex::encode_into(&mac, &mut mac_hex);
         // The spacing matches the reference implementation byte for byte.
         let json = format!(
@@ -132,12 +148,34 @@ impl PartnerKey {
         STANDARD.encode(json)
     }
 
-    fn envelope_mac(&self, iv_b64: &str, value_b64: &str) -> [u8; TAG_LEN] {
-        let key = HmacKey::new(self.raw());
-        let mut mac = key.start();
+    fn envelope_mac(&self, iv_b64: &str, value_b64: &str) -> HmacSha256 {
+        let mut mac = keyed_hmac(self.raw());
         mac.update(iv_b64.as_bytes());
         mac.update(value_b64.as_bytes());
-        mac.finish(&key)
+        mac
+    }
+
+    /// PKCS#7-pads `plaintext` into `out` (exactly [`padded_len`] of it long: callers size it)
+    /// and encrypts it there.
+    fn encrypt_block_mode(&self, iv: &[u8; IV_LEN], plaintext: &[u8], out: &mut [u8]) {
+        let mode = CbcEncrypt::inner_iv_init(self.enc.clone(), iv.into());
+        // Cannot fail: `out` has room for the padded plaintext.
+        let _ = mode.encrypt_padded_b2b::<Pkcs7>(plaintext, out);
+    }
+
+    /// Decrypts `ciphertext` (a whole number of blocks, checked by callers) into `out` (at least
+    /// as long) and returns the unpadded length; `None` on bad padding.
+    fn decrypt_block_mode(
+        &self,
+        iv: &[u8; IV_LEN],
+        ciphertext: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let mode = CbcDecrypt::inner_iv_init(self.dec.clone(), iv.into());
+        let out = out.get_mut(..ciphertext.len())?;
+        mode.decrypt_padded_b2b::<Pkcs7>(ciphertext, out)
+            .ok()
+            .map(<[u8]>::len)
     }
 
     /// Decrypts an envelope in the given packing.
@@ -163,10 +201,10 @@ impl PartnerKey {
                 let mut mac_bytes = [0u8; TAG_LEN];
                 crate::hex::decode_into(packed.mac.as_bytes(), &mut mac_bytes)
                     .ok_or(DecryptError)?;
-                let expected = self.envelope_mac(&packed.iv, &packed.value);
-                if !bool::from(expected.ct_eq(&mac_bytes)) {
-                    return Err(DecryptError);
-                }
+                // Constant time (the `hmac` crate's `verify_slice`), before any decryption.
+                self.envelope_mac(&packed.iv, &packed.value)
+                    .verify_slice(&mac_bytes)
+                    .map_err(|_| DecryptError)?;
                 let iv = STANDARD.decode(&*packed.iv).map_err(|_| DecryptError)?;
                 let ciphertext = STANDARD.decode(&*packed.value).map_err(|_| DecryptError)?;
                 self.decrypt_raw(&iv, &ciphertext)
@@ -179,7 +217,7 @@ impl PartnerKey {
     #[must_use]
     pub fn cbc_encrypt(&self, iv: &[u8; IV_LEN], plaintext: &[u8]) -> Vec<u8> {
         let mut ciphertext = vec![0u8; padded_len(plaintext.len())];
-        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, &mut ciphertext);
+        self.encrypt_block_mode(iv, plaintext, &mut ciphertext);
         ciphertext
     }
 
@@ -201,7 +239,7 @@ impl PartnerKey {
             return Err(OutputTooSmall { needed, given });
         }
         let out = &mut out[..needed];
-        crate::cbc_mode::encrypt(&self.enc, iv, plaintext, out);
+        self.encrypt_block_mode(iv, plaintext, out);
         Ok(out)
     }
 
@@ -230,9 +268,9 @@ impl PartnerKey {
         if buffer.is_empty() || !buffer.len().is_multiple_of(BLOCK) {
             return Err(DecryptError);
         }
-        let len = crate::cbc_mode::decrypt_in_place(&self.dec, &self.accelerated, iv, buffer)
-            .ok_or(DecryptError)?;
-        Ok(&buffer[..len])
+        let mode = CbcDecrypt::inner_iv_init(self.dec.clone(), iv.into());
+        mode.decrypt_padded::<Pkcs7>(buffer)
+            .map_err(|_| DecryptError)
     }
 
     /// Decrypts `ciphertext` into a buffer the caller owns (and may reuse) and returns the
@@ -253,7 +291,8 @@ impl PartnerKey {
         {
             return Err(DecryptError);
         }
-        let len = crate::cbc_mode::decrypt_into(&self.dec, &self.accelerated, iv, ciphertext, out)
+        let len = self
+            .decrypt_block_mode(iv, ciphertext, out)
             .ok_or(DecryptError)?;
         Ok(&out[..len])
     }
@@ -264,9 +303,9 @@ impl PartnerKey {
             return Err(DecryptError);
         }
         let mut buf = Zeroizing::new(vec![0u8; ciphertext.len()]);
-        let len =
-            crate::cbc_mode::decrypt_into(&self.dec, &self.accelerated, &iv, ciphertext, &mut buf)
-                .ok_or(DecryptError)?;
+        let len = self
+            .decrypt_block_mode(&iv, ciphertext, &mut buf)
+            .ok_or(DecryptError)?;
         buf.truncate(len);
         Ok(Plaintext(buf))
     }

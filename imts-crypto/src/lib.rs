@@ -1,12 +1,12 @@
 //! Cryptography of Freedom Pay's IMTS partner API, and nothing else.
 //!
 //! * [`Signer`] computes and verifies `pg_sig`: HMAC-SHA256 keyed by the agent secret over the
-//!   request's values joined by `;` with the secret appended, as lowercase hex. The key's padded
-//!   blocks are compressed once per signer; values are fed straight into the hash's block, so a
-//!   signature allocates nothing and costs little more than its compressions.
+//!   request's values joined by `;` with the secret appended, as lowercase hex. The MAC is
+//!   RustCrypto's `hmac` over `sha2`, keyed once per signer; values are fed straight into it, so a
+//!   signature allocates nothing.
 //! * [`PartnerKey`] encrypts and decrypts personal data in the AES-256-CBC envelope
 //!   (`Base64(IV || ciphertext)`, PKCS#7, a fresh IV per call), or in the selectable JSON packing
-//!   with an HMAC ([`Packing::JsonMac`]).
+//!   with an HMAC ([`Packing::JsonMac`]). The cipher is RustCrypto's `cbc` mode over `aes`.
 //! * [`AgentSecret`] and [`PartnerKey`] are zeroized on drop and never printed.
 //!
 //! Which values are signed, and in which order, is the business of `imts-core`'s canonicalization:
@@ -29,16 +29,12 @@
 //! assert_eq!(plain.as_bytes(), br#"{"first_name":"Aigerim"}"#);
 //! ```
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
-mod cbc_mode;
 mod envelope;
 mod hex;
-mod hmac_sha256;
 mod secret;
 mod signer;
-#[cfg(target_arch = "x86_64")]
-mod vaes;
 
 pub use envelope::{padded_len, DecryptError, OutputTooSmall, Packing, Plaintext, IV_LEN};
 pub use secret::{AgentSecret, KeyError, PartnerKey, PARTNER_KEY_LEN};

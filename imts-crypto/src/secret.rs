@@ -66,15 +66,14 @@ impl fmt::Debug for AgentSecret {
 
 /// The 256-bit `partner_key` that encrypts personal data.
 ///
-/// Holds the AES key schedules for both directions, computed once (and, where the CPU has
-/// VAES-512, the decryption round keys of the faster path). Zeroized on drop: the raw key, the
-/// `aes` crate's round keys (its `zeroize` feature) and the VAES round keys. `Debug` is redacted.
+/// Holds the `aes` crate's key schedules for both directions, computed once; each encryption or
+/// decryption runs the `cbc` crate's mode over a copy of them. Zeroized on drop: the raw key and
+/// the round keys (the `aes` and `cbc` crates' `zeroize` features). `Debug` is redacted.
 #[derive(Clone)]
 pub struct PartnerKey {
     raw: Zeroizing<[u8; PARTNER_KEY_LEN]>,
     pub(crate) enc: Aes256Enc,
     pub(crate) dec: Aes256Dec,
-    pub(crate) accelerated: crate::cbc_mode::Accelerated,
 }
 
 impl PartnerKey {
@@ -96,28 +95,7 @@ impl PartnerKey {
         let raw = Zeroizing::new(raw);
         let enc = Aes256Enc::new(&(*raw).into());
         let dec = Aes256Dec::new(&(*raw).into());
-        let accelerated = crate::cbc_mode::Accelerated::new(&raw);
-        Self {
-            raw,
-            enc,
-            dec,
-            accelerated,
-        }
-    }
-
-    /// The same key without hardware decryption beyond the `aes` crate's: for tests that compare
-    /// the two paths on a machine that has the faster one.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn without_acceleration(mut self) -> Self {
-        self.accelerated = crate::cbc_mode::Accelerated::default();
-        self
-    }
-
-    /// Whether decryption uses this CPU's VAES-512 path (see the crate's `BENCHMARKS.md`).
-    #[must_use]
-    pub fn is_decryption_accelerated(&self) -> bool {
-        self.accelerated.is_active()
+        Self { raw, enc, dec }
     }
 
     /// Parses a key in any of the three forms a partner may be handed: 64 hex characters,

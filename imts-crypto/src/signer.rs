@@ -2,30 +2,44 @@
 
 use std::fmt;
 
-use subtle::ConstantTimeEq;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
-use crate::hmac_sha256::{tag_bytes, HmacKey, HmacStream, TAG_LEN};
 use crate::secret::AgentSecret;
+
+/// HMAC-SHA256 from RustCrypto's `hmac` and `sha2` crates; with their `zeroize` features its
+/// key-derived state and buffered message bytes are wiped on drop.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 keyed by `key`. HMAC takes keys of any length (longer ones are hashed first), so
+/// keying cannot fail; the `expect` states that invariant of the `hmac` crate.
+pub(crate) fn keyed_hmac(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC accepts a key of any length")
+}
+
+/// The tag's length in bytes; `pg_sig` is its lowercase hex.
+const TAG_LEN: usize = 32;
 
 /// What stands for the agent secret wherever a signed message is shown to a person.
 pub const SECRET_MASK: &str = "***";
 
 /// Signs and verifies `pg_sig` for one agent secret.
 ///
-/// The HMAC key's inner and outer padded blocks are compressed once here; a signature starts from
-/// that 32-byte state, so it costs the compressions of its message and one more, and nothing else.
+/// The HMAC is keyed once here (its inner and outer padded key blocks compressed); each message
+/// starts from a clone of that keyed state, so a signature costs the compressions of its message
+/// and one more, and allocates nothing.
 #[derive(Clone)]
 pub struct Signer {
     secret: AgentSecret,
-    key: HmacKey,
+    keyed: HmacSha256,
 }
 
 impl Signer {
     /// A signer for `secret`.
     #[must_use]
     pub fn new(secret: AgentSecret) -> Self {
-        let key = HmacKey::new(secret.expose_secret());
-        Self { secret, key }
+        let keyed = keyed_hmac(secret.expose_secret());
+        Self { secret, keyed }
     }
 
     /// The secret this signer uses.
@@ -38,19 +52,13 @@ impl Signer {
     #[must_use]
     #[inline]
     pub fn message(&self) -> SigningMessage<'_> {
-        let mut message = SigningMessage {
-            stream: HmacStream::zeroed(),
+        SigningMessage {
+            mac: self.keyed.clone(),
             signer: self,
-        };
-        self.key.restart(&mut message.stream);
-        message
+        }
     }
 
     /// Signs the values `push` appends (in canonical order) to the message it is lent.
-    ///
-    /// The message stays in this call's frame; [`message`](Self::message) and
-    /// [`SigningMessage::finish`] instead move its ~300 bytes on the way, which costs a few
-    /// percent of a signature.
     ///
     /// ```
     /// use imts_crypto::{AgentSecret, Signer};
@@ -66,7 +74,7 @@ impl Signer {
     pub fn sign_with(&self, push: impl FnOnce(&mut SigningMessage<'_>)) -> PgSig {
         let mut message = self.message();
         push(&mut message);
-        message.finish_in_place()
+        message.finish()
     }
 
     /// Like [`sign_with`](Self::sign_with) for a `push` that may decline (returning `false`,
@@ -77,16 +85,16 @@ impl Signer {
         push: impl FnOnce(&mut SigningMessage<'_>) -> bool,
     ) -> Option<PgSig> {
         let mut message = self.message();
-        push(&mut message).then(|| message.finish_in_place())
+        push(&mut message).then(|| message.finish())
     }
 
     /// Checks `signature` (hex, either case) against the values `push` appends, in constant
-    /// time, with the message kept in this call's frame as for [`sign_with`](Self::sign_with).
+    /// time.
     #[inline]
     pub fn verify_with(&self, push: impl FnOnce(&mut SigningMessage<'_>), signature: &str) -> bool {
         let mut message = self.message();
         push(&mut message);
-        message.verify_in_place(signature)
+        message.verify(signature)
     }
 
     /// Signs values that are already in canonical order.
@@ -126,10 +134,10 @@ impl fmt::Debug for Signer {
 }
 
 /// A message being signed: each pushed value is followed by `;`, and the secret closes it.
-/// Bytes are gathered in the MAC's stack buffer and compressed when it fills or at the end; the
-/// secret's bytes are wiped when the message is dropped; nothing is allocated.
+/// Bytes go straight into the MAC's block buffer; the MAC state (which holds the secret's bytes
+/// at the end) is wiped when the message is dropped or finished; nothing is allocated.
 pub struct SigningMessage<'s> {
-    stream: HmacStream,
+    mac: HmacSha256,
     signer: &'s Signer,
 }
 
@@ -137,60 +145,49 @@ impl SigningMessage<'_> {
     /// Appends one value and its `;` separator.
     #[inline]
     pub fn push(&mut self, value: &[u8]) {
-        self.stream.update_then(value, b';');
+        self.mac.update(value);
+        self.mac.update(b";");
     }
 
     /// Appends bytes to the current value (no separator): for values rendered in pieces.
     #[inline]
     pub fn push_part(&mut self, bytes: &[u8]) {
-        self.stream.update(bytes);
+        self.mac.update(bytes);
     }
 
     /// Ends the current value with its `;` separator (after [`push_part`](Self::push_part)).
     #[inline]
     pub fn end_value(&mut self) {
-        self.stream.update(b";");
+        self.mac.update(b";");
     }
 
-    /// Appends the secret and closes the MAC: the tag as SHA-256 state words.
-    fn tag_words(&mut self) -> [u32; 8] {
-        self.stream
-            .update_secret(self.signer.secret.expose_secret());
-        self.stream.finish_words(&self.signer.key)
+    /// Appends the secret: the message is complete.
+    fn close(mut self) -> HmacSha256 {
+        self.mac.update(self.signer.secret.expose_secret());
+        self.mac
     }
 
     /// Appends the secret and returns the signature.
     #[must_use]
     #[inline]
-    pub fn finish(mut self) -> PgSig {
-        self.finish_in_place()
-    }
-
-    /// Appends the secret and compares with `signature` (64 hex digits, either case) in constant
-    /// time. A signature that is not 64 hex digits never matches.
-    #[must_use]
-    #[inline]
-    pub fn verify(mut self, signature: &str) -> bool {
-        self.verify_in_place(signature)
-    }
-
-    /// [`finish`](Self::finish) without moving the message; it must not be used afterwards
-    /// (callers in this module drop it right away).
-    #[inline]
-    fn finish_in_place(&mut self) -> PgSig {
-        let mut hex = [0u8; 64];
-        crate::hex::encode_words_into(&self.tag_words(), &mut hex);
+    pub fn finish(self) -> PgSig {
+        let tag = self.close().finalize().into_bytes();
+        let mut hex = [0u8; TAG_LEN * 2];
+        crate::hex::encode_into(&tag, &mut hex);
         PgSig(hex)
     }
 
-    /// [`verify`](Self::verify) without moving the message; as for `finish_in_place`.
+    /// Appends the secret and compares with `signature` (64 hex digits, either case) in constant
+    /// time (the `hmac` crate's `verify_slice`). A signature that is not 64 hex digits never
+    /// matches.
+    #[must_use]
     #[inline]
-    fn verify_in_place(&mut self, signature: &str) -> bool {
+    pub fn verify(self, signature: &str) -> bool {
         let mut expected = [0u8; TAG_LEN];
         if crate::hex::decode_into(signature.as_bytes(), &mut expected).is_none() {
             return false;
         }
-        tag_bytes(&self.tag_words()).ct_eq(&expected).into()
+        self.close().verify_slice(&expected).is_ok()
     }
 }
 
@@ -237,10 +234,16 @@ impl fmt::Debug for PgSig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hmac::{Hmac, KeyInit, Mac};
-    use sha2::Sha256;
 
-    type HmacSha256 = Hmac<Sha256>;
+    /// The MAC state holds key-derived state and, at the end, the secret's bytes. Its hash
+    /// states are wiped on drop (the `sha2` core's `ZeroizeOnDrop`, checked here at compile
+    /// time); its block buffer wipes itself in `Drop` under `block-buffer`'s `zeroize` feature,
+    /// which `digest/zeroize` turns on (no marker trait to check there).
+    #[test]
+    fn the_mac_state_is_zeroized_on_drop() {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroized_on_drop::<sha2::block_api::Sha256VarCore>();
+    }
 
     #[test]
     fn matches_a_plain_hmac_of_the_joined_message() {

@@ -4,7 +4,6 @@
 //!
 //! `cargo run --release -p imts-benches --bin ratios`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::process::Command;
@@ -18,27 +17,6 @@ use imts_core::wire::SignFields;
 use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
 use sha2::Sha256;
-
-struct Counting;
-thread_local! {
-    // Per thread: only the measuring thread's allocations count.
-    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-// Counting allocations needs a global allocator; it only forwards to the system's.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Calls per batch so that one batch of `f` takes about 60 ms.
 fn batch_size<T>(f: &mut impl FnMut() -> T) -> u64 {
@@ -215,7 +193,7 @@ fn main() {
     rows.push((
         "sign, JSON body (9 fields)".into(),
         t_json,
-        "sign_json: scan, sort, sign".into(),
+        "sign_json: parse, flatten, sort, sign".into(),
     ));
     rows.push((
         "naive Rust signer (9)".into(),
@@ -235,12 +213,13 @@ fn main() {
         ratios.push(("python_vs_sign", python / t_sign9));
     }
 
-    // Allocations per signature.
-    let before = ALLOCATIONS.with(std::cell::Cell::get);
-    for _ in 0..10_000 {
-        black_box(sign_typed(black_box(&nine)));
-    }
-    let allocs = (ALLOCATIONS.with(std::cell::Cell::get) - before) as f64 / 10_000.0;
+    // Allocations per signature (this thread's, counted by the `allocation-counter` crate).
+    let counted = allocation_counter::measure(|| {
+        for _ in 0..10_000 {
+            black_box(sign_typed(black_box(&nine)));
+        }
+    });
+    let allocs = counted.count_total as f64 / 10_000.0;
     ratios.push(("allocs_per_sign", allocs));
 
     // Envelope of 300 bytes against AES-CBC alone on the same bytes.
@@ -293,11 +272,7 @@ fn main() {
     const CHAIN_LIMIT_BPS: f64 = 1.16e9;
     let t_chain = big.len() as f64 / CHAIN_LIMIT_BPS * 1e9;
     let gbps = |bytes: usize, ns: f64| bytes as f64 / ns;
-    let path = if key.is_decryption_accelerated() {
-        "VAES-512"
-    } else {
-        "portable"
-    };
+    let path = "cbc crate";
     rows.push((
         "AES-256-CBC decrypt into a buffer, 16 KiB".into(),
         t_decrypt16,
@@ -442,6 +417,31 @@ fn main() {
     println!("|---|---:|---|");
     for (name, ns, note) in &rows {
         println!("| {name} | {ns:.1} | {note} |");
+    }
+    // Regression guards: the bounds a change must keep (BENCHMARKS.md explains each).
+    // (key, bound, whether the ratio must stay at or below the bound)
+    let guards = [
+        ("sign_vs_hmac", 1.5, true),
+        ("sign16_vs_hmac", 1.5, true),
+        ("sign_json_vs_hmac", 5.0, true),
+        ("naive_vs_sign", 4.0, false),
+        ("python_vs_sign", 8.0, false),
+        ("envelope_vs_aes", 1.8, true),
+    ];
+    for (key, bound, at_most) in guards {
+        if let Some((_, value)) = ratios.iter().find(|(k, _)| *k == key) {
+            let holds = if at_most {
+                *value <= bound
+            } else {
+                *value >= bound
+            };
+            let verdict = if holds { "holds" } else { "BROKEN" };
+            let op = if at_most { "<=" } else { ">=" };
+            println!("guard {key} {op} {bound}: {value:.3} {verdict}");
+        }
+    }
+    if allocs > 0.0 {
+        println!("guard allocs_per_sign == 0: {allocs:.3} BROKEN");
     }
     let line: Vec<String> = ratios.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
     println!("RATIOS {}", line.join(" "));

@@ -5,9 +5,6 @@
 //! dotted keys (`parent.child`, `parent.0`); keys are sorted byte-wise; strings are signed as they
 //! are, numbers exactly as written in the JSON text (never through a float), booleans as `1`/`0`.
 
-mod flat;
-mod screen;
-
 use std::borrow::Cow;
 use std::fmt;
 
@@ -19,7 +16,7 @@ use serde_json::value::RawValue;
 pub const SIGNATURE_FIELD: &str = "pg_sig";
 /// The name of the optional salt field (signed like any other field).
 pub const SALT_FIELD: &str = "pg_salt";
-/// How `true` is signed (`imts-api.md` section 4, rule 5 \[I\]); both JSON paths use these.
+/// How `true` is signed (`imts-api.md` section 4, rule 5 \[I\]).
 pub const SIGNED_TRUE: &str = "1";
 /// How `false` is signed (`imts-api.md` section 4, rule 5 \[I\]).
 pub const SIGNED_FALSE: &str = "0";
@@ -154,13 +151,7 @@ impl CanonicalParams {
     /// The signed message with [`SECRET_MASK`] in place of the secret: `v1;v2;***`.
     #[must_use]
     pub fn masked_message(&self) -> String {
-        let mut out = String::new();
-        for value in self.values() {
-            out.push_str(value);
-            out.push(';');
-        }
-        out.push_str(SECRET_MASK);
-        out
+        masked_message(self.values())
     }
 }
 
@@ -256,38 +247,17 @@ fn sorted_leaves(body: &[u8]) -> Result<Vec<Pair<'_>>, CanonicalError> {
     Ok(pairs)
 }
 
-/// Runs `then` on the fast path's fields of a flat object body, or `None` when the general path
-/// must decide.
-fn flat_fields<R>(body: &[u8], then: impl FnOnce(flat::FlatFields<'_, '_>) -> R) -> Option<R> {
-    let trimmed = body.trim_ascii();
-    if trimmed.first() == Some(&b'{') {
-        flat::with_flat_fields(trimmed, then)
-    } else {
-        None
-    }
-}
-
-/// The signature by the general path alone (no flat-object fast path): for tests and fuzzing
-/// that compare the two.
-#[doc(hidden)]
-pub fn sign_json_general(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> {
-    let pairs = sorted_leaves(body)?;
-    Ok(signer.sign(pairs.iter().map(|(_, v)| v.as_bytes())))
-}
-
 /// Signs a JSON object body as it is (the signature of [`CanonicalParams::from_json`]),
-/// without copying its values.
+/// borrowing its keys and values wherever they have no escapes.
+///
+/// This is the one JSON path: requests built as JSON, the sandbox and the callback verifier all
+/// go through it. Its cost is one parse, one sort of the leaves and one linear repeat check.
 ///
 /// # Errors
 /// [`CanonicalError`] as for [`CanonicalParams::from_json`].
 pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> {
-    let fast = flat_fields(body, |fields| {
-        signer.sign_with(|message| fields.push_into(message))
-    });
-    match fast {
-        Some(signature) => Ok(signature),
-        None => sign_json_general(body, signer),
-    }
+    let pairs = sorted_leaves(body)?;
+    Ok(signer.sign(pairs.iter().map(|(_, v)| v.as_bytes())))
 }
 
 /// Verifies `signature` over a JSON object body, in constant time.
@@ -296,26 +266,24 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
 /// [`VerifyError::Canonical`] for a body that cannot be canonicalized,
 /// [`VerifyError::Mismatch`] with the expected message (secret masked).
 pub fn verify_json(body: &[u8], signer: &Signer, signature: &str) -> Result<(), VerifyError> {
-    let fast = flat_fields(body, |fields| {
-        signer.verify_with(|message| fields.push_into(message), signature)
-    });
-    if fast == Some(true) {
-        return Ok(());
-    }
-    // A mismatch is reported by the general path below (rare, and not time-critical).
     let pairs = sorted_leaves(body)?;
     if signer.verify(pairs.iter().map(|(_, v)| v.as_bytes()), signature) {
         return Ok(());
     }
-    let params = CanonicalParams {
-        pairs: pairs
-            .into_iter()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-    };
     Err(VerifyError::Mismatch(SignatureMismatch {
-        masked_message: params.masked_message(),
+        masked_message: masked_message(pairs.iter().map(|(_, v)| v.as_ref())),
     }))
+}
+
+/// The signed message with [`SECRET_MASK`] in place of the secret: `v1;v2;***`.
+fn masked_message<'v>(values: impl Iterator<Item = &'v str>) -> String {
+    let mut out = String::new();
+    for value in values {
+        out.push_str(value);
+        out.push(';');
+    }
+    out.push_str(SECRET_MASK);
+    out
 }
 
 /// Why [`verify_json`] refused a body.
