@@ -34,7 +34,6 @@
 //!     (StatusCode::from_u16(answer.status).unwrap(), answer.body)
 //! }
 //! ```
-#![forbid(unsafe_code)]
 
 mod error;
 mod notification;

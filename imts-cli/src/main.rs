@@ -1,6 +1,5 @@
 //! The `imts` command line: sign and verify `pg_sig`, encrypt and decrypt personal data, run the
 //! demo and the sandbox, and perform any API call.
-#![forbid(unsafe_code)]
 
 mod client;
 mod commands;

@@ -27,7 +27,6 @@
 //! assert!(matches!(call.poll(now), Step::NeedToken { stale_generation: None }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod driver;

@@ -29,7 +29,6 @@
 //! assert_eq!(plain.as_bytes(), br#"{"first_name":"Aigerim"}"#);
 //! ```
 
-#![forbid(unsafe_code)]
 
 mod envelope;
 mod hex;

@@ -20,7 +20,6 @@
 //! # Ok(())
 //! # }
 //! ```
-#![forbid(unsafe_code)]
 
 #[doc(hidden)]
 pub mod test_server;

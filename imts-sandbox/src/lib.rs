@@ -17,7 +17,6 @@
 //! ```
 //!
 //! The conventions users and tests rely on are those of `imts-api.md` section 11.
-#![forbid(unsafe_code)]
 
 mod callbacks;
 pub mod cli;

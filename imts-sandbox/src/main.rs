@@ -1,5 +1,4 @@
 //! `imts-sandbox`: a local IMTS server.
-#![forbid(unsafe_code)]
 
 use clap::Parser;
 

@@ -40,7 +40,6 @@
 //! # Ok(())
 //! # }
 //! ```
-#![forbid(unsafe_code)]
 
 pub use imts_core::{
     config, driver, endpoint, enums, error, lifecycle, models, operation, personal, response,
