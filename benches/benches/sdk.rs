@@ -132,7 +132,9 @@ fn clients(c: &mut Criterion) {
         imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
     let agent = sandbox.agents()[0].clone();
     let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone());
-    let status = imts_core::models::StatusRequest::by_order_id("bench".parse().unwrap());
+    let status = imts_core::models::StatusRequest::new(imts_core::values::Lookup::OrderId(
+        "bench".parse().unwrap(),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

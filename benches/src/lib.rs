@@ -1,7 +1,7 @@
 //! Shared inputs of the benches and the `ratios` binary: the same requests, bodies and keys.
 
-use imts_core::enums::DestinationType;
-use imts_core::models::CreateTransferRequest;
+use imts_core::models::{CreateTransferRequest, NewTransfer};
+use imts_core::values::Money;
 
 /// The agent secret of every measurement.
 pub const SECRET: &str = "s3cr3t-Agent-Key";
@@ -12,21 +12,18 @@ pub const SECRET: &str = "s3cr3t-Agent-Key";
 /// Never: the literals are valid.
 #[must_use]
 pub fn create_transfer() -> CreateTransferRequest {
-    CreateTransferRequest::new(
-        "0f8fad5b-d9cb-469f-a165-70867728950e"
-            .parse()
-            .expect("uuid"),
-        DestinationType::Phone,
-        "998901234567".parse().expect("destination"),
-        None,
-        "KAZ".parse().expect("country"),
-        "ORD-2026-000001".parse().expect("order"),
-        "1000.00".parse().expect("amount"),
-        "KZT".parse().expect("currency"),
-        "UZS".parse().expect("currency"),
-        "Family support".into(),
-        None,
-    )
+    let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+        .parse()
+        .expect("uuid");
+    let sample = imts_sandbox::samples::new_transfer(&uuid, "ORD-2026-000001").expect("order");
+    CreateTransferRequest::new(NewTransfer {
+        target_country: "KAZ".parse().expect("country"),
+        amount: Money::new(
+            "1000.00".parse().expect("amount"),
+            "KZT".parse().expect("currency"),
+        ),
+        ..sample
+    })
 }
 
 imts_core::wire_object! {
@@ -74,24 +71,25 @@ imts_core::wire_object! {
 #[must_use]
 pub fn wide16() -> Wide16 {
     let s = |v: &str| v.to_owned();
-    Wide16::new(
-        "1000.00".parse().expect("amount"),
-        s("0f8fad5b-d9cb-469f-a165-70867728950e"),
-        s("KZT"),
-        s("UZS"),
-        s("998901234567"),
-        s("phone"),
-        s("ORD-2026-000001"),
-        s("UZB"),
-        s("Family support"),
-        s("KAZ"),
-        s("app"),
-        s("ALA-001"),
-        s("op-170"),
-        s("T-0042"),
-        s("R-2026-11-22-0001"),
-        s("monthly-rent"),
-    )
+    Wide16 {
+        amount_source: "1000.00".parse().expect("amount"),
+        client_uuid: s("0f8fad5b-d9cb-469f-a165-70867728950e"),
+        currency_source: s("KZT"),
+        currency_target: s("UZS"),
+        destination_identifier: s("998901234567"),
+        destination_type: s("phone"),
+        order_id: s("ORD-2026-000001"),
+        target_country: s("UZB"),
+        transfer_purpose: s("Family support"),
+        sender_country: s("KAZ"),
+        channel: s("app"),
+        branch: s("ALA-001"),
+        operator: s("op-170"),
+        terminal: s("T-0042"),
+        receipt: s("R-2026-11-22-0001"),
+        comment: s("monthly-rent"),
+        extra: imts_core::models::Extra::default(),
+    }
 }
 
 /// The values of a request in signing order (the naive signer's input).

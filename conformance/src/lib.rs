@@ -5,10 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use imts::models::{CreatePerson, CreateTransferRequest, StatusRequest, StatusResponse};
+use imts::models::{
+    CreatePerson, CreateTransferRequest, NewTransfer, StatusRequest, StatusResponse,
+};
 use imts::personal::PersonData;
-use imts::session::SessionStats;
-use imts::{Config, Credentials, Error, Operation};
+use imts::protocol::session::SessionStats;
+use imts::protocol::Operation;
+use imts::types::Money;
+use imts::{Config, Credentials, Error};
 use imts_sandbox::{BackgroundSandbox, SandboxConfig};
 
 /// What the suite needs of a client.
@@ -180,48 +184,36 @@ pub fn credentials(sandbox: &BackgroundSandbox, index: usize) -> Credentials {
     .with_partner_key(agent.partner_key.clone())
 }
 
-/// A valid person.
+/// A valid person: the SDK's sample (`imts_sandbox::samples`).
+///
+/// # Panics
+/// Never: the sample's values are valid.
 #[must_use]
 pub fn person(last_name: &str) -> PersonData {
-    PersonData {
-        first_name: "Aigerim".into(),
-        last_name: last_name.into(),
-        middle_name: Some("Serikovna".into()),
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse().expect("country"),
-        document_type: imts::enums::DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: Some("2030-01-15".into()),
-        phone: "77011234567".parse().expect("phone"),
-        address: Some("Almaty, Abay 1".into()),
-    }
+    imts_sandbox::samples::person(last_name).expect("the sample person is valid")
 }
 
-/// Create person for `last_name`.
+/// Create person for `last_name`: the SDK's sample.
+///
+/// # Panics
+/// Never: the sample's values are valid.
 #[must_use]
 pub fn create_person(last_name: &str) -> CreatePerson {
-    CreatePerson {
-        person: person(last_name),
-        country: "KAZ".parse().expect("country"),
-        phone: "77011234567".parse().expect("phone"),
-    }
+    imts_sandbox::samples::create_person(last_name).expect("the sample person is valid")
 }
 
-/// An on-demand transfer of 100.50 KZT to a phone in Uzbekistan.
+/// The SDK's sample on-demand transfer to a phone in Uzbekistan, for 100.50 KZT.
+///
+/// # Panics
+/// When `order_id` is not a valid order id.
 #[must_use]
-pub fn transfer(client_uuid: &imts::values::ClientUuid, order_id: &str) -> CreateTransferRequest {
-    CreateTransferRequest::new(
-        client_uuid.clone(),
-        imts::enums::DestinationType::Phone,
-        "998901234567".parse().expect("destination"),
-        None,
-        "UZB".parse().expect("country"),
-        order_id.parse().expect("order id"),
-        "100.50".parse().expect("amount"),
-        "KZT".parse().expect("currency"),
-        "UZS".parse().expect("currency"),
-        "Family support".into(),
-        None,
-    )
+pub fn transfer(client_uuid: &imts::types::ClientUuid, order_id: &str) -> CreateTransferRequest {
+    let sample = imts_sandbox::samples::new_transfer(client_uuid, order_id).expect("order id");
+    CreateTransferRequest::new(NewTransfer {
+        amount: Money::new(
+            "100.50".parse().expect("amount"),
+            "KZT".parse().expect("currency"),
+        ),
+        ..sample
+    })
 }

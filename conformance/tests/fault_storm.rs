@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use imts::enums::{ErrorCode, TransferStatus};
 use imts::models::*;
+use imts::types::{ErrorCode, TransferStatus};
 use imts::Error;
 use imts_conformance::*;
 use imts_sandbox::{FaultRule, SandboxConfig};
@@ -140,9 +140,9 @@ fn storm<A: Api>(make: MakeApi<A>, label: &str) {
                 unknown += 1;
                 // A later Status resolves it: found, or definitely absent.
                 let resolved = loop {
-                    match f.api.call(&StatusRequest::by_order_id(
+                    match f.api.call(&StatusRequest::new(imts::types::Lookup::OrderId(
                         outcome.order_id.parse().unwrap(),
-                    )) {
+                    ))) {
                         Ok(_) => break 1,
                         Err(e) if e.code() == Some(&ErrorCode::NotFound) => break 0,
                         Err(_) => continue, // the storm is still blowing on Status: ask again
@@ -168,7 +168,9 @@ fn storm<A: Api>(make: MakeApi<A>, label: &str) {
             let info = loop {
                 if let Ok(info) = f
                     .api
-                    .call(&InfoRequest::by_transfer_id(id.parse().unwrap()))
+                    .call(&InfoRequest::new(imts::types::Lookup::TransferId(
+                        id.parse().unwrap(),
+                    )))
                 {
                     break info;
                 }

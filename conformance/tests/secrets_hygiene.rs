@@ -8,10 +8,12 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use imts::enums::OriginatorType;
+use imts::config::Packing;
+use imts::error::TransportError;
 use imts::models::*;
-use imts::transport::{AsyncTransport, BlockingTransport};
-use imts::{AgentSecret, Config, Credentials, Packing, PartnerKey, TransportError};
+use imts::protocol::transport::{AsyncTransport, BlockingTransport};
+use imts::types::OriginatorType;
+use imts::{AgentSecret, Config, Credentials, PartnerKey};
 use imts_conformance::{person, transfer};
 use imts_sandbox::{AgentConfig, BackgroundSandbox, SandboxConfig};
 
@@ -48,7 +50,7 @@ impl Tokens {
     }
 }
 
-struct RecordingAsync(imts::ReqwestTransport, Tokens);
+struct RecordingAsync(imts::protocol::ReqwestTransport, Tokens);
 impl AsyncTransport for RecordingAsync {
     async fn send(
         &self,
@@ -61,7 +63,7 @@ impl AsyncTransport for RecordingAsync {
     }
 }
 
-struct RecordingBlocking(imts::UreqTransport, Tokens);
+struct RecordingBlocking(imts::protocol::UreqTransport, Tokens);
 impl BlockingTransport for RecordingBlocking {
     fn send(
         &self,
@@ -116,7 +118,7 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         .unwrap();
     let async_client = imts::AsyncClient::with_transport(
         RecordingAsync(
-            imts::ReqwestTransport::new(Duration::from_secs(5)).unwrap(),
+            imts::protocol::ReqwestTransport::new(Duration::from_secs(5)).unwrap(),
             tokens.clone(),
         ),
         credentials(),
@@ -124,7 +126,7 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
     );
     let blocking_client = imts::BlockingClient::with_transport(
         RecordingBlocking(
-            imts::UreqTransport::new(Duration::from_secs(5)),
+            imts::protocol::UreqTransport::new(Duration::from_secs(5)),
             tokens.clone(),
         ),
         credentials(),
@@ -158,7 +160,7 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
             ($op:expr) => {{
                 let op = $op;
                 record(&format!("{label} request"), format!("{op:?}"));
-                let prepared = imts::PreparedRequest::new(
+                let prepared = imts::protocol::PreparedRequest::new(
                     &op,
                     &credentials(),
                     &Config::new(sandbox.base_url()),
@@ -185,18 +187,15 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         go!(FeesRequest::new(
             OriginatorType::Person,
             "UZB".parse().unwrap(),
-            "100.50".parse().unwrap(),
-            "KZT".parse().unwrap(),
+            imts::types::Money::new("100.50".parse().unwrap(), "KZT".parse().unwrap()),
             "UZS".parse().unwrap()
         ))
         .unwrap();
         let t = go!(transfer(&sender.client_uuid, &format!("HYG-{label}"))).unwrap();
         go!(ConfirmRequest::new(t.transfer_id.clone())).unwrap();
-        go!(SearchRequest::new(
-            imts::enums::DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            None
-        ))
+        go!(SearchRequest::new(imts::types::Destination::Phone(
+            "998901234567".parse().unwrap()
+        )))
         .unwrap();
         go!(Payout {
             transfer_id: t.transfer_id.clone(),
@@ -204,16 +203,21 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         })
         .unwrap();
         go!(PayoutConfirmRequest::new(t.transfer_id.clone())).unwrap();
-        go!(InfoRequest::by_transfer_id(t.transfer_id.clone())).unwrap();
+        go!(InfoRequest::new(imts::types::Lookup::TransferId(
+            t.transfer_id.clone()
+        )))
+        .unwrap();
         // Errors too: a refused transition, an unknown order, a bad value.
-        let _ = go!(CancelRequest::new(t.transfer_id.clone(), None));
-        let _ = go!(StatusRequest::by_order_id("nope".parse().unwrap()));
+        let _ = go!(CancelRequest::new(t.transfer_id.clone()));
+        let _ = go!(StatusRequest::new(imts::types::Lookup::OrderId(
+            "nope".parse().unwrap()
+        )));
         record(
             "value error",
             format!(
                 "{:?} {}",
-                "7701".parse::<imts::values::Phone>().unwrap_err(),
-                "7701".parse::<imts::values::Phone>().unwrap_err()
+                "7701".parse::<imts::types::Phone>().unwrap_err(),
+                "7701".parse::<imts::types::Phone>().unwrap_err()
             ),
         );
     }
@@ -226,7 +230,9 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         Config::new(sandbox.base_url()),
     );
     let e = intruder
-        .call(&StatusRequest::by_order_id("x".parse().unwrap()))
+        .call(&StatusRequest::new(imts::types::Lookup::OrderId(
+            "x".parse().unwrap(),
+        )))
         .unwrap_err();
     shown.push(format!("{e} {e:?}"));
     drop(runtime);
@@ -272,8 +278,8 @@ fn secret_types_zeroize_on_drop() {
     fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
     zeroizes_on_drop::<imts::AgentSecret>();
     zeroizes_on_drop::<imts::PartnerKey>();
-    zeroizes_on_drop::<imts::Plaintext>();
-    zeroizes_on_drop::<imts::models::Token>();
+    zeroizes_on_drop::<imts::personal::Plaintext>();
+    zeroizes_on_drop::<imts::models::auth::Token>();
     zeroizes_on_drop::<imts::personal::PersonData>();
     zeroizes_on_drop::<imts::personal::BusinessData>();
 }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use imts::models::StatusRequest;
-use imts::{BlockingClient, Config, MemoryTokenStore, TokenStore};
+use imts::stores::{MemoryTokenStore, TokenStore};
+use imts::{BlockingClient, Config};
 use imts_conformance::credentials;
 use imts_sandbox::{BackgroundSandbox, SandboxConfig};
 
@@ -17,9 +18,9 @@ fn a_store_set_after_cloning_is_shared_and_spares_a_login() {
     let _first = first.with_token_store(Arc::clone(&store));
     let second = BlockingClient::new(credentials(&sandbox, 0), Config::new(sandbox.base_url()))
         .with_token_store(store);
-    let status = StatusRequest::by_order_id("shared".parse().unwrap());
+    let status = StatusRequest::new(imts::types::Lookup::OrderId("shared".parse().unwrap()));
     let not_found = |r: Result<imts::models::StatusResponse, imts::Error>| {
-        r.unwrap_err().code() == Some(&imts::enums::ErrorCode::NotFound)
+        r.unwrap_err().code() == Some(&imts::types::ErrorCode::NotFound)
     };
     assert!(not_found(clone_made_before.status(&status)));
     assert!(not_found(second.status(&status)));

@@ -2,23 +2,23 @@
 
 use std::time::{Duration, Instant};
 
-use imts::enums::{DestinationType, ErrorCode, OriginatorType, TransferStatus};
+use imts::config::Packing;
 use imts::models::*;
-use imts::{Error, Packing};
+use imts::types::{ErrorCode, OriginatorType, TransferStatus};
+use imts::Error;
 use imts_conformance::*;
 use imts_sandbox::{FaultRule, SandboxConfig};
 
 fn full_life_cycle<A: Api>(make: MakeApi<A>) {
     let f = fixture(make, SandboxConfig::default(), |_| {});
     let api = &f.api;
-    let agents = api.call(&GetAgentsRequest::new(None, None)).unwrap();
+    let agents = api.call(&GetAgentsRequest::new()).unwrap();
     assert!(agents.agents.len() >= 3);
     let fees = api
         .call(&FeesRequest::new(
             OriginatorType::Person,
             "UZB".parse().unwrap(),
-            "100.50".parse().unwrap(),
-            "KZT".parse().unwrap(),
+            imts::types::Money::new("100.50".parse().unwrap(), "KZT".parse().unwrap()),
             "UZS".parse().unwrap(),
         ))
         .unwrap();
@@ -45,11 +45,15 @@ fn full_life_cycle<A: Api>(make: MakeApi<A>) {
         .unwrap();
     assert_eq!(confirmed.status, TransferStatus::Process);
     let found = api
-        .call(&SearchRequest::new(
-            DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            confirmed.transfer_code.clone(),
-        ))
+        .call(&{
+            let r = SearchRequest::new(imts::types::Destination::Phone(
+                "998901234567".parse().unwrap(),
+            ));
+            match confirmed.transfer_code.clone() {
+                Some(v) => r.with_transfer_code(v),
+                None => r,
+            }
+        })
         .unwrap();
     assert_eq!(found.transfers.len(), 1);
     let waiting = api
@@ -64,15 +68,19 @@ fn full_life_cycle<A: Api>(make: MakeApi<A>) {
         .unwrap();
     assert_eq!(done.status, TransferStatus::Success);
     assert_eq!(
-        api.call(&StatusRequest::by_order_id("ORD-CONF-1".parse().unwrap()))
-            .unwrap()
-            .status,
+        api.call(&StatusRequest::new(imts::types::Lookup::OrderId(
+            "ORD-CONF-1".parse().unwrap()
+        )))
+        .unwrap()
+        .status,
         TransferStatus::Success
     );
     assert_eq!(
-        api.call(&InfoRequest::by_transfer_id(t.transfer_id.clone()))
-            .unwrap()
-            .status,
+        api.call(&InfoRequest::new(imts::types::Lookup::TransferId(
+            t.transfer_id.clone()
+        )))
+        .unwrap()
+        .status,
         TransferStatus::Success
     );
 }
@@ -89,15 +97,12 @@ fn cancel_path<A: Api>(make: MakeApi<A>) {
         .unwrap();
     let cancelled = f
         .api
-        .call(&CancelRequest::new(
-            t.transfer_id.clone(),
-            Some("customer request".into()),
-        ))
+        .call(&CancelRequest::new(t.transfer_id.clone()).with_reason("customer request"))
         .unwrap();
     assert_eq!(cancelled.status, TransferStatus::Canceled);
     let again = f
         .api
-        .call(&CancelRequest::new(t.transfer_id.clone(), None))
+        .call(&CancelRequest::new(t.transfer_id.clone()))
         .unwrap_err();
     assert_eq!(again.code(), Some(&ErrorCode::InvalidStatus));
 }
@@ -144,7 +149,9 @@ fn typed_api_errors<A: Api>(make: MakeApi<A>) {
     assert_eq!(
         code(
             f.api
-                .call(&StatusRequest::by_order_id("missing".parse().unwrap()))
+                .call(&StatusRequest::new(imts::types::Lookup::OrderId(
+                    "missing".parse().unwrap()
+                )))
                 .unwrap_err()
         ),
         (Some(404), Some(ErrorCode::NotFound))
@@ -152,8 +159,7 @@ fn typed_api_errors<A: Api>(make: MakeApi<A>) {
     let no_rate = FeesRequest::new(
         OriginatorType::Person,
         "UZB".parse().unwrap(),
-        "1.00".parse().unwrap(),
-        "KZT".parse().unwrap(),
+        imts::types::Money::new("1.00".parse().unwrap(), "KZT".parse().unwrap()),
         "EUR".parse().unwrap(),
     );
     let e = f.api.call(&no_rate).unwrap_err();
@@ -196,7 +202,9 @@ fn typed_api_errors<A: Api>(make: MakeApi<A>) {
     );
     let intruder = BlockingApi::new(wrong, imts::Config::new(f.sandbox.base_url()));
     let e = intruder
-        .call(&StatusRequest::by_order_id("x".parse().unwrap()))
+        .call(&StatusRequest::new(imts::types::Lookup::OrderId(
+            "x".parse().unwrap(),
+        )))
         .unwrap_err();
     assert_eq!(code(e.clone()), (Some(401), Some(ErrorCode::Unauthorized)));
     assert!(!format!("{e} {e:?}").contains("not-the-secret"));
@@ -241,7 +249,7 @@ fn concurrent_calls_share_one_refresh<A: Api>(make: MakeApi<A>) {
     f.sandbox.advance_clock(Duration::from_secs(120));
     let results = f.api.concurrent_status(
         200,
-        &StatusRequest::by_order_id("ORD-MANY".parse().unwrap()),
+        &StatusRequest::new(imts::types::Lookup::OrderId("ORD-MANY".parse().unwrap())),
     );
     assert!(
         results.iter().all(Result::is_ok),
@@ -271,8 +279,7 @@ fn faults_on_reads_and_writes<A: Api>(make: MakeApi<A>) {
     let fees = FeesRequest::new(
         OriginatorType::Person,
         "UZB".parse().unwrap(),
-        "10.00".parse().unwrap(),
-        "KZT".parse().unwrap(),
+        imts::types::Money::new("10.00".parse().unwrap(), "KZT".parse().unwrap()),
         "UZS".parse().unwrap(),
     );
     assert_eq!(f.api.call(&fees).unwrap().fee.to_string(), "0.10");
@@ -336,11 +343,13 @@ fn whole_call_timeout<A: Api>(make: MakeApi<A>) {
     let f = fixture(make, config, |c| {
         c.retry.total_budget = Duration::from_millis(600)
     });
-    f.api.call(&GetAgentsRequest::new(None, None)).unwrap(); // authenticate outside the measured call
+    f.api.call(&GetAgentsRequest::new()).unwrap(); // authenticate outside the measured call
     let started = Instant::now();
     let e = f
         .api
-        .call(&StatusRequest::by_order_id("slow".parse().unwrap()))
+        .call(&StatusRequest::new(imts::types::Lookup::OrderId(
+            "slow".parse().unwrap(),
+        )))
         .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_millis(2500),

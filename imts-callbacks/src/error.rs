@@ -1,37 +1,6 @@
 //! Why a notification was refused.
 
-use std::fmt;
-
-/// A signature that did not match. Its `Display` says only that; the expected message (secret
-/// masked) is there for a log line on request, since it contains the notification's values.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SignatureMismatch {
-    masked_message: String,
-}
-
-impl SignatureMismatch {
-    pub(crate) fn new(masked_message: String) -> Self {
-        Self { masked_message }
-    }
-
-    /// The message that was expected to be signed, `v1;v2;...;***`.
-    #[must_use]
-    pub fn expected_message(&self) -> &str {
-        &self.masked_message
-    }
-}
-
-impl fmt::Debug for SignatureMismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SignatureMismatch")
-    }
-}
-
-impl fmt::Display for SignatureMismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("pg_sig does not match")
-    }
-}
+pub use imts_core::signature::SignatureMismatch;
 
 /// A refused notification.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -45,11 +45,12 @@ mod service;
 mod verify;
 
 pub use error::{CallbackError, SignatureMismatch};
+/// The wall clock the processor reads by default (the SDK's one `SystemClock`).
+pub use imts_core::transport::SystemClock;
 pub use notification::Notification;
 pub use ordering::StatusBook;
 pub use processor::{
-    CallbackResponse, Delivery, Handler, HandlerError, Processor, ProcessorStats, SystemClock,
-    ACK_BODY,
+    CallbackResponse, Delivery, Handler, HandlerError, Processor, ProcessorStats, ACK_BODY,
 };
 pub use seen::{
     Claim, MemorySeenStore, SeenStore, StoreError, PROVIDER_RETRY_WINDOW, RETENTION_MARGIN,

@@ -12,20 +12,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use imts_core::transport::Clock;
-
-/// The system's wall clock (the processor only reads it; it never sleeps).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
-    fn sleep(&self, duration: std::time::Duration) {
-        std::thread::sleep(duration);
-    }
-}
+use imts_core::transport::{Clock, SystemClock};
 
 use crate::error::CallbackError;
 use crate::notification::Notification;

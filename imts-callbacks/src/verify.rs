@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use imts_core::signature::{verify_json, VerifyError};
 use imts_crypto::{AgentSecret, Signer};
 
-use crate::error::{CallbackError, SignatureMismatch};
+use crate::error::CallbackError;
 
 /// Only the signature field of a body (escaped or not).
 #[derive(serde::Deserialize)]
@@ -54,16 +54,15 @@ impl Verifier {
         for signer in &self.signers {
             match verify_json(body, signer, &signature) {
                 Ok(()) => matched = true,
-                Err(VerifyError::Mismatch(m)) => mismatch = Some(m.masked_message),
+                Err(VerifyError::Mismatch(m)) => mismatch = Some(m),
                 Err(e) => return Err(CallbackError::Malformed(e.to_string())),
             }
         }
-        if matched {
-            Ok(())
-        } else {
-            Err(CallbackError::BadSignature(SignatureMismatch::new(
-                mismatch.unwrap_or_default(),
-            )))
+        match (matched, mismatch) {
+            (true, _) => Ok(()),
+            (false, Some(mismatch)) => Err(CallbackError::BadSignature(mismatch)),
+            // A verifier always has at least one secret, so a refusal carries a mismatch.
+            (false, None) => Err(CallbackError::MissingSignature),
         }
     }
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use imts::enums::TransferStatus;
 use imts::models::*;
+use imts::types::TransferStatus;
 use imts_callbacks::*;
 use imts_sandbox::{AgentConfig, CallbackTarget, Sandbox, SandboxConfig};
 use tokio::sync::mpsc;
@@ -79,19 +79,15 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
         .await
         .unwrap();
     let t = client
-        .create_transfer(&CreateTransferRequest::new(
-            sender.client_uuid,
-            imts::enums::DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            None,
-            "UZB".parse().unwrap(),
-            "ORD-CB".parse().unwrap(),
-            "10.00".parse().unwrap(),
-            "KZT".parse().unwrap(),
-            "UZS".parse().unwrap(),
-            "Family support".into(),
-            None,
-        ))
+        .create_transfer(&CreateTransferRequest::new(imts::models::NewTransfer {
+            client_uuid: sender.client_uuid,
+            destination: imts::types::Destination::Phone("998901234567".parse().unwrap()),
+            target_country: "UZB".parse().unwrap(),
+            order_id: "ORD-CB".parse().unwrap(),
+            amount: imts::types::Money::new("10.00".parse().unwrap(), "KZT".parse().unwrap()),
+            currency_target: "UZS".parse().unwrap(),
+            purpose: "Family support".into(),
+        }))
         .await
         .unwrap();
     client
@@ -213,19 +209,15 @@ async fn replayed_and_out_of_order_deliveries_are_counted_not_applied_twice() {
         .await
         .unwrap();
     let t = client
-        .create_transfer(&CreateTransferRequest::new(
-            sender.client_uuid,
-            imts::enums::DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            None,
-            "UZB".parse().unwrap(),
-            "ORD-R".parse().unwrap(),
-            "10.00".parse().unwrap(),
-            "KZT".parse().unwrap(),
-            "UZS".parse().unwrap(),
-            "x".into(),
-            None,
-        ))
+        .create_transfer(&CreateTransferRequest::new(imts::models::NewTransfer {
+            client_uuid: sender.client_uuid,
+            destination: imts::types::Destination::Phone("998901234567".parse().unwrap()),
+            target_country: "UZB".parse().unwrap(),
+            order_id: "ORD-R".parse().unwrap(),
+            amount: imts::types::Money::new("10.00".parse().unwrap(), "KZT".parse().unwrap()),
+            currency_target: "UZS".parse().unwrap(),
+            purpose: "x".into(),
+        }))
         .await
         .unwrap();
     let created = tokio::time::timeout(Duration::from_secs(10), rx.recv())

@@ -1,6 +1,7 @@
 //! One face for both clients, so `demo` and `call` are written once.
 
-use imts::{Config, Credentials, Error, Operation};
+use imts::protocol::Operation;
+use imts::{Config, Credentials, Error};
 
 use crate::exit::CliError;
 use crate::input;

@@ -47,7 +47,7 @@ impl CliError {
         };
         Self {
             code,
-            message: error.to_string(),
+            message: error.report().to_string(),
         }
     }
 

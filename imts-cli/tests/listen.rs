@@ -55,21 +55,22 @@ fn listen_prints_each_first_seen_notification_once() {
         .unwrap();
     let t = client
         .create_transfer(&CreateTransferRequest::new(
-            sender.client_uuid,
-            imts::enums::DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            None,
-            "UZB".parse().unwrap(),
-            "ORD-L".parse().unwrap(),
-            "10.00".parse().unwrap(),
-            "KZT".parse().unwrap(),
-            "UZS".parse().unwrap(),
-            "x".into(),
-            None,
+            imts_core::models::NewTransfer {
+                client_uuid: sender.client_uuid,
+                destination: imts_core::values::Destination::Phone("998901234567".parse().unwrap()),
+                target_country: "UZB".parse().unwrap(),
+                order_id: "ORD-L".parse().unwrap(),
+                amount: imts_core::values::Money::new(
+                    "10.00".parse().unwrap(),
+                    "KZT".parse().unwrap(),
+                ),
+                currency_target: "UZS".parse().unwrap(),
+                purpose: "x".into(),
+            },
         ))
         .unwrap();
     client
-        .cancel(&CancelRequest::new(t.transfer_id.clone(), None))
+        .cancel(&CancelRequest::new(t.transfer_id.clone()))
         .unwrap();
 
     let mut lines = Vec::new();

@@ -173,19 +173,15 @@ fn a_fleet_prints_each_notification_once_and_survives_a_redis_outage() {
         .unwrap();
     let create = |order: &str| {
         client
-            .create_transfer(&CreateTransferRequest::new(
-                sender.client_uuid.clone(),
-                imts::enums::DestinationType::Phone,
-                "998901234567".parse().unwrap(),
-                None,
-                "UZB".parse().unwrap(),
-                order.parse().unwrap(),
-                "10.00".parse().unwrap(),
-                "KZT".parse().unwrap(),
-                "UZS".parse().unwrap(),
-                "x".into(),
-                None,
-            ))
+            .create_transfer(&CreateTransferRequest::new(imts::models::NewTransfer {
+                client_uuid: sender.client_uuid.clone(),
+                destination: imts::types::Destination::Phone("998901234567".parse().unwrap()),
+                target_country: "UZB".parse().unwrap(),
+                order_id: order.parse().unwrap(),
+                amount: imts::types::Money::new("10.00".parse().unwrap(), "KZT".parse().unwrap()),
+                currency_target: "UZS".parse().unwrap(),
+                purpose: "x".into(),
+            }))
             .unwrap()
     };
 
@@ -194,7 +190,7 @@ fn a_fleet_prints_each_notification_once_and_survives_a_redis_outage() {
         .confirm(&ConfirmRequest::new(first.transfer_id.clone()))
         .unwrap();
     client
-        .cancel(&CancelRequest::new(first.transfer_id.clone(), None))
+        .cancel(&CancelRequest::new(first.transfer_id.clone()))
         .unwrap();
     let mut printed: Vec<serde_json::Value> = (0..3).map(|_| next_line(&lines)).collect();
 

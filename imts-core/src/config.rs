@@ -1,5 +1,5 @@
 //! Configuration: credentials, the base URL, and every contract point this project had to infer
-//! (\[I\] in `imts-api.md`), each changeable here without a fork.
+//! (inferred in `docs/contract.md`), each changeable here without a fork.
 
 use std::fmt;
 use std::time::Duration;
@@ -9,9 +9,9 @@ use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
 use crate::retry::RetryPolicy;
 use crate::values::AgentId;
 
-/// Production base URL \[D\].
+/// Production base URL (documented).
 pub const PRODUCTION_URL: &str = "https://api.freedompay.kz";
-/// The provider's test host used by Freedom Pay's other APIs \[I\].
+/// The provider's test host used by Freedom Pay's other APIs (inferred; see `docs/contract.md`).
 pub const PROVIDER_TEST_URL: &str = "https://test-api.freedompay.kz";
 
 /// What a partner holds: `agent_id`, `agent_secret` (in the signer) and, for personal data,
@@ -84,7 +84,7 @@ pub enum SignatureScheme {
     Salted,
 }
 
-/// How Refresh token presents the refresh token \[I\].
+/// How Refresh token presents the refresh token (inferred; see `docs/contract.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RefreshStyle {
     /// `Authorization: Bearer <refresh_token>`, empty body (default, modelled on Freedom ID).
@@ -99,11 +99,11 @@ pub enum RefreshStyle {
 pub struct Config {
     /// Scheme, host and port, without a trailing slash: [`PRODUCTION_URL`], or a sandbox's URL.
     pub base_url: String,
-    /// `pg_salt` or not \[I\].
+    /// `pg_salt` or not (inferred; see `docs/contract.md`).
     pub signature_scheme: SignatureScheme,
-    /// How `encrypted_data` is packed \[I\].
+    /// How `encrypted_data` is packed (inferred; see `docs/contract.md`).
     pub envelope_packing: Packing,
-    /// How Refresh token is sent \[I\].
+    /// How Refresh token is sent (inferred; see `docs/contract.md`).
     pub refresh_style: RefreshStyle,
     /// Refresh this long before the access token expires (default 60 s).
     pub refresh_margin: Duration,

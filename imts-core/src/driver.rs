@@ -113,30 +113,25 @@ impl<O: Operation> Call<O> {
     /// What to do now.
     pub fn poll(&mut self, now: OffsetDateTime) -> Step<O::Output> {
         if self.done {
-            return Step::Done(Err(Error::InvalidRequest(crate::values::ValueError::new(
-                "call",
-                "polled after it finished",
-            ))));
+            return Step::Done(Err(Error::DriverMisuse("polled after it finished")));
         }
         let driver = match &mut self.driver {
             Ok(driver) => driver,
             Err(error) => {
                 self.done = true;
-                return Step::Done(Err(error.take().unwrap_or_else(|| {
-                    Error::InvalidRequest(crate::values::ValueError::new("call", "invalid"))
-                })));
+                return Step::Done(Err(error
+                    .take()
+                    .unwrap_or(Error::DriverMisuse("polled after its request was refused"))));
             }
         };
         match driver.poll(now) {
             Some(step) => step,
             None => {
                 self.done = true;
-                let finished = driver.finished.take().unwrap_or_else(|| {
-                    Err(Error::InvalidRequest(crate::values::ValueError::new(
-                        "call",
-                        "ended without a result",
-                    )))
-                });
+                let finished = driver
+                    .finished
+                    .take()
+                    .unwrap_or(Err(Error::DriverMisuse("ended without a result")));
                 Step::Done(Self::decode(driver, finished))
             }
         }
@@ -216,10 +211,8 @@ impl Driver {
         let subject = op.subject();
         let lookup_request = match &subject {
             Subject::None => None,
-            Subject::Order(order_id) => Some(InfoRequest::by_order_id(order_id.clone())),
-            Subject::Transfer(transfer_id) => {
-                Some(InfoRequest::by_transfer_id(transfer_id.clone()))
-            }
+            Subject::Order(order_id) => Some(InfoRequest::new(order_id.clone())),
+            Subject::Transfer(transfer_id) => Some(InfoRequest::new(transfer_id.clone())),
         };
         let lookup = lookup_request
             .map(|req| PreparedRequest::new(&req, credentials, config, seed ^ 0x5bd1_e995))
@@ -249,8 +242,8 @@ impl Driver {
         self.primary.route().retry
     }
 
-    fn endpoint_name(&self) -> String {
-        self.primary.route().name.to_string()
+    fn endpoint_name(&self) -> crate::error::EndpointName {
+        self.primary.route().name.clone()
     }
 
     fn elapsed(&self, now: OffsetDateTime) -> Duration {

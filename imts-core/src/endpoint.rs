@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::lifecycle::TransferOperation;
 
-/// Every path starts with this prefix (`imts-api.md` section 1) \[D\].
+/// Every path starts with this prefix (`docs/contract.md`, "Hosts and paths"; documented).
 pub const PATH_PREFIX: &str = "/v5/partner/transfer";
 
 /// The 17 endpoints of the Transfer API.
@@ -83,12 +83,10 @@ pub struct EndpointSpec {
     pub path: &'static str,
     /// Carries `pg_sig`.
     pub signed: bool,
-    /// Carries `encrypted_data`.
-    pub encrypted: bool,
     /// How it may be repeated.
     pub retry: Retry,
     /// A field present in every successful answer, telling a result from an error envelope
-    /// sent with HTTP 200 (`imts-api.md` section 10).
+    /// sent with HTTP 200 (`docs/contract.md`, "Errors").
     pub result_field: Option<&'static str>,
 }
 
@@ -96,193 +94,161 @@ use Endpoint as E;
 use Method::{Get, Patch, Post};
 use TransferOperation as Op;
 
-macro_rules! row {
-    ($e:expr, $name:literal, $m:expr, $path:literal, $signed:literal, $enc:literal, $retry:expr, $field:expr) => {
-        EndpointSpec {
-            endpoint: $e,
-            name: $name,
-            method: $m,
-            path: $path,
-            signed: $signed,
-            encrypted: $enc,
-            retry: $retry,
-            result_field: $field,
-        }
-    };
-}
-
-/// The table (`imts-api.md` section 7).
+/// The table (`docs/contract.md`, "Endpoints"), in [`Endpoint`] order.
 pub static ENDPOINTS: [EndpointSpec; 17] = [
-    row!(
-        E::GetToken,
-        "get-token",
-        Post,
-        "agent/auth",
-        false,
-        false,
-        Retry::Token,
-        Some("access_token")
-    ),
-    row!(
-        E::RefreshToken,
-        "refresh-token",
-        Patch,
-        "agent/auth",
-        false,
-        false,
-        Retry::Token,
-        Some("access_token")
-    ),
-    row!(
-        E::GetAgents,
-        "agents",
-        Get,
-        "agents",
-        true,
-        false,
-        Retry::Read,
-        Some("agents")
-    ),
-    row!(
-        E::Fees,
-        "fees",
-        Post,
-        "fees",
-        true,
-        false,
-        Retry::Read,
-        Some("fee")
-    ),
-    row!(
-        E::CreatePerson,
-        "person-create",
-        Post,
-        "person/create",
-        true,
-        true,
-        Retry::Never,
-        Some("client_uuid")
-    ),
-    row!(
-        E::CreateBusiness,
-        "business-create",
-        Post,
-        "business/create",
-        true,
-        true,
-        Retry::Never,
-        Some("client_uuid")
-    ),
-    row!(
-        E::CreateTransfer,
-        "create",
-        Post,
-        "create",
-        true,
-        false,
-        Retry::Create,
-        Some("transfer_id")
-    ),
-    row!(
-        E::PrintApplication,
-        "print",
-        Post,
-        "print",
-        true,
-        false,
-        Retry::Read,
-        Some("document")
-    ),
-    row!(
-        E::Confirm,
-        "confirm",
-        Post,
-        "confirm",
-        true,
-        false,
-        Retry::Transition(Op::Confirm),
-        Some("transfer_id")
-    ),
-    row!(
-        E::Search,
-        "search",
-        Post,
-        "search",
-        true,
-        false,
-        Retry::Read,
-        Some("transfers")
-    ),
-    row!(
-        E::Payout,
-        "payout",
-        Post,
-        "payout",
-        true,
-        true,
-        Retry::Transition(Op::Payout),
-        Some("transfer_id")
-    ),
-    row!(
-        E::PayoutConfirm,
-        "payout-confirm",
-        Post,
-        "payout/confirm",
-        true,
-        false,
-        Retry::Transition(Op::PayoutConfirm),
-        Some("transfer_id")
-    ),
-    row!(
-        E::Cancel,
-        "cancel",
-        Post,
-        "cancel",
-        true,
-        false,
-        Retry::Transition(Op::Cancel),
-        Some("transfer_id")
-    ),
-    row!(
-        E::PersonInfo,
-        "person-info",
-        Post,
-        "person/info",
-        true,
-        false,
-        Retry::Read,
-        Some("client_uuid")
-    ),
-    row!(
-        E::BusinessInfo,
-        "business-info",
-        Post,
-        "business/info",
-        true,
-        false,
-        Retry::Read,
-        Some("client_uuid")
-    ),
-    row!(
-        E::Status,
-        "status",
-        Get,
-        "status",
-        true,
-        false,
-        Retry::Read,
-        Some("transfer_id")
-    ),
-    row!(
-        E::Info,
-        "info",
-        Get,
-        "info",
-        true,
-        false,
-        Retry::Read,
-        Some("transfer_id")
-    ),
+    EndpointSpec {
+        endpoint: E::GetToken,
+        name: "get-token",
+        method: Post,
+        path: "agent/auth",
+        signed: false,
+        retry: Retry::Token,
+        result_field: Some("access_token"),
+    },
+    EndpointSpec {
+        endpoint: E::RefreshToken,
+        name: "refresh-token",
+        method: Patch,
+        path: "agent/auth",
+        signed: false,
+        retry: Retry::Token,
+        result_field: Some("access_token"),
+    },
+    EndpointSpec {
+        endpoint: E::GetAgents,
+        name: "agents",
+        method: Get,
+        path: "agents",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("agents"),
+    },
+    EndpointSpec {
+        endpoint: E::Fees,
+        name: "fees",
+        method: Post,
+        path: "fees",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("fee"),
+    },
+    EndpointSpec {
+        endpoint: E::CreatePerson,
+        name: "person-create",
+        method: Post,
+        path: "person/create",
+        signed: true,
+        retry: Retry::Never,
+        result_field: Some("client_uuid"),
+    },
+    EndpointSpec {
+        endpoint: E::CreateBusiness,
+        name: "business-create",
+        method: Post,
+        path: "business/create",
+        signed: true,
+        retry: Retry::Never,
+        result_field: Some("client_uuid"),
+    },
+    EndpointSpec {
+        endpoint: E::CreateTransfer,
+        name: "create",
+        method: Post,
+        path: "create",
+        signed: true,
+        retry: Retry::Create,
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::PrintApplication,
+        name: "print",
+        method: Post,
+        path: "print",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("document"),
+    },
+    EndpointSpec {
+        endpoint: E::Confirm,
+        name: "confirm",
+        method: Post,
+        path: "confirm",
+        signed: true,
+        retry: Retry::Transition(Op::Confirm),
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::Search,
+        name: "search",
+        method: Post,
+        path: "search",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("transfers"),
+    },
+    EndpointSpec {
+        endpoint: E::Payout,
+        name: "payout",
+        method: Post,
+        path: "payout",
+        signed: true,
+        retry: Retry::Transition(Op::Payout),
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::PayoutConfirm,
+        name: "payout-confirm",
+        method: Post,
+        path: "payout/confirm",
+        signed: true,
+        retry: Retry::Transition(Op::PayoutConfirm),
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::Cancel,
+        name: "cancel",
+        method: Post,
+        path: "cancel",
+        signed: true,
+        retry: Retry::Transition(Op::Cancel),
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::PersonInfo,
+        name: "person-info",
+        method: Post,
+        path: "person/info",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("client_uuid"),
+    },
+    EndpointSpec {
+        endpoint: E::BusinessInfo,
+        name: "business-info",
+        method: Post,
+        path: "business/info",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("client_uuid"),
+    },
+    EndpointSpec {
+        endpoint: E::Status,
+        name: "status",
+        method: Get,
+        path: "status",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("transfer_id"),
+    },
+    EndpointSpec {
+        endpoint: E::Info,
+        name: "info",
+        method: Get,
+        path: "info",
+        signed: true,
+        retry: Retry::Read,
+        result_field: Some("transfer_id"),
+    },
 ];
 
 impl Endpoint {

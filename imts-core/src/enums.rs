@@ -33,6 +33,7 @@ macro_rules! wire_enum {
             }
         }
 
+        impl crate::wire::sealed::Sealed for $name {}
         impl crate::wire::SignValue for $name {
             fn sign_text(&self) -> crate::wire::SignText<'_> {
                 if self.as_str().is_empty() {
@@ -73,7 +74,7 @@ macro_rules! wire_enum {
 }
 
 wire_enum! {
-    /// A transfer's status (`imts-api.md` section 8).
+    /// A transfer's status (`docs/contract.md`, "Transfer life cycle").
     pub enum TransferStatus {
         /// Created by Create transfer.
         New = "new",
@@ -145,7 +146,7 @@ impl Zeroize for DocumentType {
 }
 
 wire_enum! {
-    /// The provider's error codes (`imts-api.md` section 10).
+    /// The provider's error codes (`docs/contract.md`, "Errors").
     pub enum ErrorCode {
         /// 401: missing, expired or unknown token, or wrong credentials.
         Unauthorized = "unauthorized",
@@ -169,7 +170,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The kind of a callback notification (`imts-api.md` section 9).
+    /// The kind of a callback notification (`docs/contract.md`, "Callbacks").
     pub enum NotificationType {
         /// A transfer's status changed.
         StatusUpdate = "status_update",

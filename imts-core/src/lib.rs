@@ -10,6 +10,7 @@
 //! use imts_core::{Call, Config, Credentials, Step};
 //! use imts_core::models::FeesRequest;
 //! use imts_core::enums::OriginatorType;
+//! use imts_core::values::Money;
 //! use imts_crypto::AgentSecret;
 //!
 //! let credentials = Credentials::new("agent-1".parse()?, AgentSecret::new("secret")?);
@@ -17,8 +18,7 @@
 //! let fees = FeesRequest::new(
 //!     OriginatorType::Person,
 //!     "KAZ".parse()?,
-//!     "100.00".parse()?,
-//!     "KZT".parse()?,
+//!     Money::new("100.00".parse()?, "KZT".parse()?),
 //!     "UZS".parse()?,
 //! );
 //! let now = time::OffsetDateTime::UNIX_EPOCH;
@@ -40,6 +40,8 @@ pub mod operation;
 pub mod personal;
 pub mod response;
 pub mod retry;
+#[cfg(feature = "test-util")]
+pub mod samples;
 pub mod session;
 pub mod signature;
 pub mod token_store;

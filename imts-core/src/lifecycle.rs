@@ -1,4 +1,4 @@
-//! The transfer life cycle (`imts-api.md` section 8) as data: which operation is allowed from
+//! The transfer life cycle (`docs/contract.md`, "Transfer life cycle") as data: which operation is allowed from
 //! which status, where it leads, and how observed statuses merge without moving backwards.
 
 use crate::enums::TransferStatus;

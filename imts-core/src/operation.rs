@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use imts_crypto::{Packing, PartnerKey};
+use imts_crypto::{Packing, PartnerKey, PgSig, Signer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -16,22 +16,49 @@ use crate::models::*;
 use crate::retry::JitterRng;
 use crate::signature::{CanonicalParams, SALT_FIELD, SIGNATURE_FIELD};
 use crate::values::{OrderId, TransferId, ValueError};
+use crate::wire::SignFields;
 
 /// A request's parameters before signing. Its `Debug` shows sizes and keys, never values (a
 /// body may carry a phone number in clear).
 #[derive(Clone, PartialEq, Eq)]
-pub enum Params {
-    /// A JSON object, exactly as it will be sent.
+pub struct Params {
+    form: Form,
+    /// The signature computed from a typed request's fields (this crate's models only): equal to
+    /// the signature of the canonicalized form, and cheaper.
+    typed_signature: Option<PgSig>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Form {
     Json(Vec<u8>),
-    /// Query pairs of a GET.
     Query(Vec<(String, String)>),
+}
+
+impl Params {
+    /// A JSON object, exactly as it will be sent (and signed).
+    #[must_use]
+    pub fn json(body: Vec<u8>) -> Self {
+        Self {
+            form: Form::Json(body),
+            typed_signature: None,
+        }
+    }
+
+    /// Query pairs of a GET (signed in canonical order).
+    #[must_use]
+    pub fn query(pairs: Vec<(String, String)>) -> Self {
+        Self {
+            form: Form::Query(pairs),
+            typed_signature: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Params {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Params::Json(body) => write!(f, "Json(<{} bytes>)", body.len()),
-            Params::Query(pairs) => f
+        match &self.form {
+            Form::Json(body) => write!(f, "Json(<{} bytes>)", body.len()),
+            Form::Query(pairs) => f
                 .debug_tuple("Query")
                 .field(&pairs.iter().map(|(k, _)| k).collect::<Vec<_>>())
                 .finish(),
@@ -39,15 +66,16 @@ impl std::fmt::Debug for Params {
     }
 }
 
-/// What request building may use to seal personal data.
+/// What request building may use: the partner key to seal personal data, and the endpoint's
+/// name for errors.
 #[derive(Debug, Clone, Copy)]
 pub struct SealContext<'a> {
-    /// The partner key, if configured.
-    pub partner_key: Option<&'a PartnerKey>,
-    /// The envelope packing.
-    pub packing: Packing,
-    /// The endpoint's name, for errors.
-    pub endpoint: &'a str,
+    partner_key: Option<&'a PartnerKey>,
+    packing: Packing,
+    endpoint: &'a crate::error::EndpointName,
+    /// The signer when the parameters are signed as they are (no salt is added): a typed request
+    /// of this crate then signs itself from its fields.
+    typed_signer: Option<&'a Signer>,
 }
 
 impl SealContext<'_> {
@@ -57,7 +85,19 @@ impl SealContext<'_> {
     /// [`Error::MissingPartnerKey`] when none is configured.
     pub fn key(&self) -> Result<&PartnerKey, Error> {
         self.partner_key
-            .ok_or_else(|| Error::MissingPartnerKey(self.endpoint.to_owned()))
+            .ok_or_else(|| Error::MissingPartnerKey(self.endpoint.clone()))
+    }
+
+    /// The envelope packing of personal data.
+    #[must_use]
+    pub fn packing(&self) -> Packing {
+        self.packing
+    }
+
+    /// The endpoint's name.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        self.endpoint
     }
 }
 
@@ -90,13 +130,6 @@ pub trait Operation {
     fn subject(&self) -> Subject {
         Subject::None
     }
-
-    /// Signs the parameters straight from the typed fields, without JSON, when the operation
-    /// can (it is sent as it is, and has no unknown fields or arrays). The result equals the
-    /// signature of the canonicalized body; `None` means "use the body".
-    fn sign_fields(&self, _signer: &imts_crypto::Signer) -> Option<imts_crypto::PgSig> {
-        None
-    }
 }
 
 /// Serializes a wire object into the parameters its endpoint's method wants.
@@ -107,12 +140,26 @@ pub fn params_of<T: Serialize>(route: &Route, value: &T) -> Result<Params, Error
     let json = serde_json::to_vec(value)
         .map_err(|e| ValueError::new("request", format!("cannot serialize: {e}")))?;
     if route.method == http::Method::GET {
-        Ok(Params::Query(
+        Ok(Params::query(
             CanonicalParams::from_json(&json)?.pairs().to_vec(),
         ))
     } else {
-        Ok(Params::Json(json))
+        Ok(Params::json(json))
     }
+}
+
+/// [`params_of`] for this crate's wire objects, with the signature taken from their fields
+/// when the context allows it (no salt, no unknown fields, no arrays).
+fn typed_params_of<T: Serialize + SignFields>(
+    route: &Route,
+    value: &T,
+    ctx: &SealContext<'_>,
+) -> Result<Params, Error> {
+    let mut params = params_of(route, value)?;
+    params.typed_signature = ctx
+        .typed_signer
+        .and_then(|signer| signer.try_sign_with(|message| value.sign_fields(message)));
+    Ok(params)
 }
 
 /// Implements [`Operation`] for wire requests sent as they are.
@@ -123,11 +170,8 @@ macro_rules! plain_operation {
             fn route(&self) -> Route {
                 Endpoint::$endpoint.route()
             }
-            fn params(&self, _ctx: &SealContext<'_>) -> Result<Params, Error> {
-                params_of(&self.route(), self)
-            }
-            fn sign_fields(&self, signer: &imts_crypto::Signer) -> Option<imts_crypto::PgSig> {
-                signer.try_sign_with(|message| crate::wire::SignFields::sign_fields(self, message))
+            fn params(&self, ctx: &SealContext<'_>) -> Result<Params, Error> {
+                typed_params_of(&self.route(), self, ctx)
             }
             $(fn subject(&self) -> Subject {
                 #[allow(clippy::redundant_closure_call)]
@@ -155,10 +199,10 @@ plain_operation! {
     StatusRequest => StatusResponse, Status;
     InfoRequest => Transfer, Info;
     // Already sealed: for callers that encrypt themselves.
-    CreatePersonRequest => ClientCreated, CreatePerson;
-    CreateBusinessRequest => ClientCreated, CreateBusiness;
-    PayoutRequest => Transfer, Payout,
-        subject: |r: &PayoutRequest| Subject::Transfer(r.transfer_id.clone());
+    CreatePersonSealed => ClientCreated, CreatePerson;
+    CreateBusinessSealed => ClientCreated, CreateBusiness;
+    PayoutSealed => Transfer, Payout,
+        subject: |r: &PayoutSealed| Subject::Transfer(r.transfer_id.clone());
 }
 
 impl Operation for CreatePerson {
@@ -168,8 +212,8 @@ impl Operation for CreatePerson {
     }
     fn params(&self, ctx: &SealContext<'_>) -> Result<Params, Error> {
         let sealed = self.person.seal(ctx.key()?, ctx.packing)?;
-        let wire = CreatePersonRequest::new(sealed, self.country.clone(), self.phone.clone());
-        params_of(&self.route(), &wire)
+        let wire = CreatePersonSealed::new(sealed, self.country.clone(), self.phone.clone());
+        typed_params_of(&self.route(), &wire, ctx)
     }
 }
 
@@ -180,10 +224,8 @@ impl Operation for CreateBusiness {
     }
     fn params(&self, ctx: &SealContext<'_>) -> Result<Params, Error> {
         let sealed = self.business.seal(ctx.key()?, ctx.packing)?;
-        params_of(
-            &self.route(),
-            &CreateBusinessRequest::new(sealed, self.country.clone()),
-        )
+        let wire = CreateBusinessSealed::new(sealed, self.country.clone());
+        typed_params_of(&self.route(), &wire, ctx)
     }
 }
 
@@ -194,10 +236,8 @@ impl Operation for Payout {
     }
     fn params(&self, ctx: &SealContext<'_>) -> Result<Params, Error> {
         let sealed = self.recipient.seal(ctx.key()?, ctx.packing)?;
-        params_of(
-            &self.route(),
-            &PayoutRequest::new(self.transfer_id.clone(), sealed),
-        )
+        let wire = PayoutSealed::new(self.transfer_id.clone(), sealed);
+        typed_params_of(&self.route(), &wire, ctx)
     }
     fn subject(&self) -> Subject {
         Subject::Transfer(self.transfer_id.clone())
@@ -243,9 +283,9 @@ impl RawCall {
         };
         let params = CanonicalParams::from_json(json_object)?;
         let params = if route.method == http::Method::GET {
-            Params::Query(params.pairs().to_vec())
+            Params::query(params.pairs().to_vec())
         } else {
-            Params::Json(json_object.to_vec())
+            Params::json(json_object.to_vec())
         };
         Ok(Self { route, params })
     }
@@ -324,14 +364,17 @@ impl PreparedRequest {
         salt_seed: u64,
     ) -> Result<Self, Error> {
         let route = op.route();
+        let salted = route.signed && config.signature_scheme == SignatureScheme::Salted;
         let ctx = SealContext {
             partner_key: credentials.partner_key(),
             packing: config.envelope_packing,
             endpoint: &route.name,
+            typed_signer: (route.signed && !salted).then(|| credentials.signer()),
         };
-        let salted = route.signed && config.signature_scheme == SignatureScheme::Salted;
-        let (path_and_query, body) = match op.params(&ctx)? {
-            Params::Json(mut body) => {
+        let params = op.params(&ctx)?;
+        let typed_signature = params.typed_signature;
+        let (path_and_query, body) = match params.form {
+            Form::Json(mut body) => {
                 if body.trim_ascii().is_empty() {
                     body = b"{}".to_vec();
                 }
@@ -339,12 +382,7 @@ impl PreparedRequest {
                     if salted {
                         append_field(&mut body, SALT_FIELD, &format!("\"{}\"", salt(salt_seed)));
                     }
-                    let fast = if salted {
-                        None
-                    } else {
-                        op.sign_fields(credentials.signer())
-                    };
-                    let sig = match fast {
+                    let sig = match typed_signature {
                         Some(sig) => sig,
                         None => crate::signature::sign_json(&body, credentials.signer())?,
                     };
@@ -352,7 +390,7 @@ impl PreparedRequest {
                 }
                 (route.path.to_string(), Some(body))
             }
-            Params::Query(mut pairs) => {
+            Form::Query(mut pairs) => {
                 if route.signed {
                     if salted {
                         pairs.push((SALT_FIELD.to_owned(), salt(salt_seed)));
@@ -360,12 +398,8 @@ impl PreparedRequest {
                     let canonical = CanonicalParams::from_pairs(pairs)?;
                     // The query holds the canonical leaves of the same fields: the typed
                     // signature is the same, and cheaper.
-                    let fast = if salted {
-                        None
-                    } else {
-                        op.sign_fields(credentials.signer())
-                    };
-                    let sig = fast.unwrap_or_else(|| canonical.sign(credentials.signer()));
+                    let sig =
+                        typed_signature.unwrap_or_else(|| canonical.sign(credentials.signer()));
                     pairs = canonical.pairs().to_vec();
                     pairs.push((SIGNATURE_FIELD.to_owned(), sig.to_string()));
                 }

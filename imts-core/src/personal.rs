@@ -32,6 +32,7 @@ impl EncryptedData {
     }
 }
 
+impl crate::wire::sealed::Sealed for EncryptedData {}
 impl crate::wire::SignValue for EncryptedData {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
         self.0.sign_text()

@@ -133,7 +133,7 @@ fn error_envelope(route: &Route, status: u16, body: &[u8]) -> Option<ApiError> {
 pub fn check(route: &Route, status: u16, body: &[u8]) -> Result<(), Error> {
     match error_envelope(route, status, body) {
         Some(error) => Err(Error::Api {
-            endpoint: route.name.to_string(),
+            endpoint: route.name.clone(),
             error: Box::new(error),
         }),
         None => Ok(()),
@@ -147,7 +147,7 @@ pub fn check(route: &Route, status: u16, body: &[u8]) -> Result<(), Error> {
 pub fn decode<T: DeserializeOwned>(route: &Route, status: u16, body: &[u8]) -> Result<T, Error> {
     check(route, status, body)?;
     serde_json::from_slice(body).map_err(|e| Error::Decode {
-        endpoint: route.name.to_string(),
+        endpoint: route.name.clone(),
         http_status: status,
         message: e.to_string(),
         raw_body: raw_body(route, body),

@@ -252,12 +252,13 @@ impl TokenSession {
         if shared.generation <= self.generation {
             return false;
         }
-        let tokens = TokenResponse::new(
-            shared.access_token.clone(),
-            shared.refresh_token.clone(),
-            shared.access_expire_at,
-            shared.refresh_expire_at,
-        );
+        let tokens = TokenResponse {
+            access_token: shared.access_token.clone(),
+            refresh_token: shared.refresh_token.clone(),
+            access_expire_at: shared.access_expire_at,
+            refresh_expire_at: shared.refresh_expire_at,
+            extra: crate::models::Extra::default(),
+        };
         self.store(tokens, margin, now);
         self.generation = shared.generation;
         true

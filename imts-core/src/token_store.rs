@@ -287,7 +287,7 @@ impl<'a> TokenAcquirer<'a> {
         now: OffsetDateTime,
     ) -> Result<(), Error> {
         let (status, body) = sent.map_err(|error| Error::Transport {
-            endpoint: exchange.endpoint().spec().name.to_owned(),
+            endpoint: exchange.endpoint().spec().name.into(),
             error,
         })?;
         let before = self.session.generation();

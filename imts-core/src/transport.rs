@@ -54,13 +54,28 @@ pub trait AsyncTransport: Send + Sync {
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
 }
 
-/// Time and sleep for the blocking loop: the system's in production (`imts-http-ureq`,
-/// `imts-callbacks`), a fake in tests. The core itself never reads a clock.
+/// Time and sleep for the blocking loop: [`SystemClock`] in production, a fake in tests. The
+/// core's state machines never read a clock; they are given `now`.
 pub trait Clock {
     /// The current time.
     fn now(&self) -> OffsetDateTime;
     /// Sleeps (a fake clock advances instead).
     fn sleep(&self, duration: Duration);
+}
+
+/// The system's wall clock and `std::thread::sleep`: the one [`Clock`] the SDK's I/O crates
+/// (the blocking client, the callback processor) hand to the loops. Defined here, once; nothing
+/// in the core calls it by itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
 }
 
 /// Timeouts a transport applies to each request.
@@ -217,37 +232,4 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
             }
         }
     }
-}
-
-/// Runs a call to the end over a blocking transport, with no shared store.
-///
-/// # Errors
-/// Whatever the call ends in.
-#[allow(clippy::too_many_arguments)]
-pub fn run_blocking<O, T, C>(
-    op: &O,
-    session: &Mutex<TokenSession>,
-    credentials: &Credentials,
-    config: &Config,
-    transport: &T,
-    clock: &C,
-    timeouts: Timeouts,
-    seed: u64,
-) -> Result<O::Output, Error>
-where
-    O: Operation,
-    T: BlockingTransport + ?Sized,
-    C: Clock + ?Sized,
-{
-    BlockingContext {
-        session,
-        store: None,
-        holder: "",
-        credentials,
-        config,
-        transport,
-        clock,
-        timeouts,
-    }
-    .run(op, seed)
 }

@@ -1,64 +1,18 @@
 //! The machinery of wire objects: every typed request and response keeps the fields it does not
-//! know in an [`Extra`] map, with their exact JSON text, so nothing the provider adds is lost.
+//! know in an [`Extra`](crate::models::Extra) map, with their exact JSON text, so nothing the
+//! provider adds is lost.
 //!
 //! `serde(flatten)` is not used on purpose: it buffers numbers as floats, and money must keep its
 //! exact digits. Instead each object is read as a map of raw JSON values, the known fields are
 //! decoded from their raw text, and the rest is kept raw.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 #[doc(hidden)]
 pub use imts_crypto::SigningMessage;
-
-/// Fields of a wire object that this version does not know, kept as their exact JSON text.
-#[derive(Clone, Default)]
-pub struct Extra(pub BTreeMap<String, Box<RawValue>>);
-
-impl Extra {
-    /// Whether there are no unknown fields.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The raw JSON text of an unknown field.
-    #[must_use]
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(|raw| raw.get())
-    }
-
-    /// Adds (or replaces) an unknown field from its JSON text.
-    ///
-    /// # Errors
-    /// When `json` is not valid JSON.
-    pub fn insert(&mut self, key: impl Into<String>, json: &str) -> Result<(), serde_json::Error> {
-        self.0
-            .insert(key.into(), RawValue::from_string(json.to_owned())?);
-        Ok(())
-    }
-}
-
-impl PartialEq for Extra {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0)
-                .all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
-    }
-}
-
-impl fmt::Debug for Extra {
-    // Unknown fields may hold anything, personal data included: only their names are shown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
-    }
-}
 
 /// Reads a JSON object as raw values (internal to the wire macros).
 #[doc(hidden)]
@@ -121,8 +75,8 @@ pub enum SignText<'a> {
     Unsupported,
 }
 
-/// A field type that knows how it is signed.
-pub trait SignValue {
+/// A field type that knows how it is signed. Sealed.
+pub trait SignValue: sealed::Sealed {
     /// This value's part of the signature.
     fn sign_text(&self) -> SignText<'_>;
 
@@ -138,6 +92,10 @@ pub trait SignValue {
         push_text(self.sign_text(), message);
     }
 }
+
+impl sealed::Sealed for String {}
+impl<T: SignValue> sealed::Sealed for Option<T> {}
+impl<T> sealed::Sealed for Vec<T> {}
 
 impl SignValue for String {
     fn sign_text(&self) -> SignText<'_> {
@@ -304,12 +262,61 @@ const fn bytes_less(a: &[u8], b: &[u8]) -> bool {
     a.len() < b.len()
 }
 
-/// A wire object that can be signed field by field, without JSON.
-pub trait SignFields {
+/// Seals the signing traits: only this crate's wire objects and values implement them.
+#[doc(hidden)]
+pub mod sealed {
+    /// Implemented by the wire macros only.
+    pub trait Sealed {}
+}
+
+/// A wire object that can be signed field by field, without JSON. Sealed.
+pub trait SignFields: sealed::Sealed {
     /// Pushes the signed values in canonical order; `false` (nothing pushed) when the object
     /// needs the JSON path (unknown fields, arrays).
     fn sign_fields(&self, message: &mut imts_crypto::SigningMessage<'_>) -> bool;
 }
+
+/// Marks a wire object `#[non_exhaustive]`: outside this crate it is built by its constructor
+/// (requests) or decoded (responses). This crate's `test-util` feature lifts it, for servers
+/// and tests that write responses as struct literals. (The feature is read here, where the macro
+/// is defined, whatever crate expands it.)
+#[cfg(not(feature = "test-util"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! non_exhaustive_unless_test_util {
+    ($item:item) => {
+        #[non_exhaustive]
+        $item
+    };
+}
+
+/// See the other definition: with `test-util`, wire objects are exhaustive.
+#[cfg(feature = "test-util")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! non_exhaustive_unless_test_util {
+    ($item:item) => {
+        $item
+    };
+}
+
+/// Declares setters for a request's optional fields: `with_<field>(value) -> Self`, in the style
+/// of request builders (required fields go to `new`, optional ones by setter).
+macro_rules! optional_setters {
+    ($name:ident { $( $(#[$doc:meta])* $setter:ident => $field:ident: $ty:ty; )* }) => {
+        impl $name {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $setter(mut self, value: impl Into<$ty>) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use optional_setters;
 
 /// Declares a wire object: a struct with public documented fields plus `extra: Extra`, and serde
 /// impls that keep unknown fields and exact numbers. `Option` fields may be absent; the others
@@ -323,24 +330,17 @@ macro_rules! wire_object {
             $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )*
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Clone, PartialEq, Debug)]
-        #[non_exhaustive]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-            /// Fields this version does not know, kept with their exact JSON text.
-            pub extra: $crate::wire::Extra,
-        }
-
-        impl $name {
-            /// Builds the object from every field, in declaration order (`None` for absent
-            /// optional fields), with no unknown fields.
-            #[allow(clippy::too_many_arguments)]
-            #[must_use]
-            pub fn new($($field: $ty),*) -> Self {
-                Self { $($field,)* extra: $crate::wire::Extra::default() }
+        $crate::non_exhaustive_unless_test_util! {
+            $(#[$meta])*
+            #[derive(Clone, PartialEq, Debug)]
+            pub struct $name {
+                $( $(#[$fmeta])* pub $field: $ty, )*
+                /// Fields this version does not know, kept with their exact JSON text.
+                pub extra: $crate::models::Extra,
             }
         }
+
+        impl $crate::wire::sealed::Sealed for $name {}
 
         impl $crate::wire::SignFields for $name {
             fn sign_fields(&self, message: &mut $crate::wire::SigningMessage<'_>) -> bool {
@@ -364,7 +364,7 @@ macro_rules! wire_object {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut map = $crate::wire::read_object(deserializer)?;
                 $( let $field = $crate::wire::take_field::<$ty, D::Error>(&mut map, $crate::wire::wire_name(stringify!($field)))?; )*
-                Ok(Self { $($field,)* extra: $crate::wire::Extra(map) })
+                Ok(Self { $($field,)* extra: $crate::models::Extra(map) })
             }
         }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use imts_core::enums::{ErrorCode, OriginatorType, TransferStatus};
 use imts_core::models::{ConfirmRequest, FeesRequest, StatusRequest};
-use imts_core::transport::{run_blocking, Timeouts};
+use imts_core::transport::{BlockingContext, Timeouts};
 use imts_core::{Error, Operation, TokenSession, TransportError};
 use proptest::prelude::*;
 
@@ -37,24 +37,24 @@ fn run<O: Operation>(
         server.now = imts_core::transport::Clock::now(clock);
         server.handle(&request, fault)
     };
-    run_blocking(
-        op,
-        &session,
-        &credentials(),
+    BlockingContext {
+        session: &session,
+        store: None,
+        holder: "",
+        credentials: &credentials(),
         config,
-        &transport,
+        transport: &transport,
         clock,
-        Timeouts::default(),
-        11,
-    )
+        timeouts: Timeouts::default(),
+    }
+    .run(op, 11)
 }
 
 fn fees() -> FeesRequest {
     FeesRequest::new(
         OriginatorType::Person,
         "KAZ".parse().unwrap(),
-        "100.00".parse().unwrap(),
-        "KZT".parse().unwrap(),
+        imts_core::values::Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
         "UZS".parse().unwrap(),
     )
 }
@@ -215,16 +215,17 @@ fn an_expired_token_is_refreshed_once_and_the_call_goes_through() {
         s.handle(&request, Fault::None)
     };
     for _ in 0..3 {
-        run_blocking(
-            &fees(),
-            &session,
-            &creds,
-            &config,
-            &transport,
-            &clock,
-            Timeouts::default(),
-            1,
-        )
+        BlockingContext {
+            session: &session,
+            store: None,
+            holder: "",
+            credentials: &creds,
+            config: &config,
+            transport: &transport,
+            clock: &clock,
+            timeouts: Timeouts::default(),
+        }
+        .run(&fees(), 1)
         .unwrap();
         clock.advance(Duration::from_secs(100));
     }
@@ -238,7 +239,7 @@ fn api_errors_are_typed_and_not_retried() {
     let server = RefCell::new(FakeServer::new());
     let clock = FakeClock::new();
     let err = run(
-        &StatusRequest::by_order_id("nope".parse().unwrap()),
+        &StatusRequest::new("nope".parse::<imts_core::values::OrderId>().unwrap()),
         &server,
         &clock,
         |_| Fault::None,

@@ -6,10 +6,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use imts_core::enums::{DestinationType, DocumentType, OriginatorType};
+use imts_core::enums::OriginatorType;
 use imts_core::models::auth::Token;
 use imts_core::models::*;
-use imts_core::personal::{BusinessData, PersonData, Representative};
+use imts_core::personal::{BusinessData, PersonData};
+use imts_core::values::{Destination, Money, OrderId};
 use imts_core::{Operation, PreparedRequest, RawCall, SignatureScheme};
 use imts_crypto::{Packing, PartnerKey};
 
@@ -38,15 +39,17 @@ fn tid() -> imts_core::values::TransferId {
 
 #[test]
 fn reads_and_simple_writes() {
-    let r = build(&GetAgentsRequest::new(Some("UZB".parse().unwrap()), None));
+    let r = build(
+        &GetAgentsRequest::new()
+            .with_target_country("UZB".parse::<imts_core::values::Country>().unwrap()),
+    );
     let q = check(&r, "GET", "agents");
     assert_eq!(q, BTreeMap::from([("target_country".into(), "UZB".into())]));
 
     let r = build(&FeesRequest::new(
         OriginatorType::Person,
         "KAZ".parse().unwrap(),
-        "100.00".parse().unwrap(),
-        "KZT".parse().unwrap(),
+        Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
         "UZS".parse().unwrap(),
     ));
     check(&r, "POST", "fees");
@@ -73,7 +76,7 @@ fn reads_and_simple_writes() {
         assert_eq!(p.len(), 1);
     }
     let p = check(
-        &build(&CancelRequest::new(tid(), Some("customer asked".into()))),
+        &build(&CancelRequest::new(tid()).with_reason("customer asked")),
         "POST",
         "cancel",
     );
@@ -90,17 +93,16 @@ fn reads_and_simple_writes() {
         "business/info",
     );
     let p = check(
-        &build(&SearchRequest::new(
-            DestinationType::Phone,
-            "998901234567".parse().unwrap(),
-            Some("123456".into()),
-        )),
+        &build(
+            &SearchRequest::new(Destination::Phone("998901234567".parse().unwrap()))
+                .with_transfer_code("123456"),
+        ),
         "POST",
         "search",
     );
     assert_eq!(p["transfer_code"], "123456");
     let p = check(
-        &build(&StatusRequest::by_order_id("ORD 1/2".parse().unwrap())),
+        &build(&StatusRequest::new("ORD 1/2".parse::<OrderId>().unwrap())),
         "GET",
         "status",
     );
@@ -108,7 +110,7 @@ fn reads_and_simple_writes() {
         p["order_id"], "ORD 1/2",
         "query values are percent-decoded back exactly"
     );
-    let p = check(&build(&InfoRequest::by_transfer_id(tid())), "GET", "info");
+    let p = check(&build(&InfoRequest::new(tid())), "GET", "info");
     assert_eq!(p["transfer_id"], TRANSFER_ID);
 }
 
@@ -131,11 +133,11 @@ fn create_transfer_carries_every_field() {
 fn personal_data_travels_only_encrypted() {
     let key = PartnerKey::parse(KEY_HEX).unwrap();
     let person = person("Ivanova");
-    let op = CreatePerson {
-        person: person.clone(),
-        country: "KAZ".parse().unwrap(),
-        phone: "77011234567".parse().unwrap(),
-    };
+    let op = CreatePerson::new(
+        person.clone(),
+        "KAZ".parse().unwrap(),
+        "77011234567".parse().unwrap(),
+    );
     let request = build(&op);
     let p = check(&request, "POST", "person/create");
     let body = String::from_utf8(request.body().clone()).unwrap();
@@ -151,22 +153,11 @@ fn personal_data_travels_only_encrypted() {
     .unwrap();
     assert!(opened == person);
 
-    let business = BusinessData {
-        company_name: "Silk Road LLP".into(),
-        registration_number: "123456789012".into(),
-        country: "KAZ".parse().unwrap(),
-        address: "Almaty".into(),
-        representative: Representative {
-            first_name: "Daniyar".into(),
-            last_name: "Seitkali".into(),
-            document_type: DocumentType::IdCard,
-            document_number: "0123".into(),
-        },
-    };
-    let request = build(&CreateBusiness {
-        business: business.clone(),
-        country: "KAZ".parse().unwrap(),
-    });
+    let business = imts_core::samples::business("Silk Road LLP").unwrap();
+    let request = build(&CreateBusiness::new(
+        business.clone(),
+        "KAZ".parse().unwrap(),
+    ));
     let p = check(&request, "POST", "business/create");
     assert!(!String::from_utf8_lossy(request.body()).contains("Silk Road"));
     let opened = BusinessData::open(
@@ -177,10 +168,7 @@ fn personal_data_travels_only_encrypted() {
     .unwrap();
     assert!(opened == business);
 
-    let request = build(&Payout {
-        transfer_id: tid(),
-        recipient: person.clone(),
-    });
+    let request = build(&Payout::new(tid(), person.clone()));
     let p = check(&request, "POST", "payout");
     assert!(p.contains_key("encrypted_data"));
 
@@ -196,17 +184,13 @@ fn personal_data_travels_only_encrypted() {
     let mut bad = person.clone();
     bad.birth_date = "12.04.1990".into();
     let err = PreparedRequest::new(
-        &CreatePerson {
-            person: bad,
-            country: "KAZ".parse().unwrap(),
-            phone: "77011234567".parse().unwrap(),
-        },
+        &CreatePerson::new(bad, "KAZ".parse().unwrap(), "77011234567".parse().unwrap()),
         &credentials(),
         &config(),
         1,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("birth_date"), "{err}");
+    assert!(err.report().to_string().contains("birth_date"), "{err}");
     assert!(!format!("{op:?}").contains("Ivanova"), "Debug is redacted");
 }
 

@@ -57,9 +57,9 @@ proptest! {
 }
 
 mod fast_path {
-    use imts_core::enums::DestinationType;
-    use imts_core::models::{CancelRequest, CreateTransferRequest};
+    use imts_core::models::{CancelRequest, CreateTransferRequest, NewTransfer};
     use imts_core::signature::CanonicalParams;
+    use imts_core::values::{AgentId, Destination, Money};
     use imts_core::wire::SignFields;
     use imts_crypto::{AgentSecret, Signer};
     use proptest::prelude::*;
@@ -93,21 +93,23 @@ mod fast_path {
             destination in "[0-9]{4,30}",
         ) {
             let signer = Signer::new(AgentSecret::new("fast-path").unwrap());
-            let request = CreateTransferRequest::new(
-                "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse().unwrap(),
-                DestinationType::Iban,
-                destination.parse().unwrap(),
-                target.map(|t| t.parse().unwrap()),
-                "UZB".parse().unwrap(),
-                order.parse().unwrap(),
-                amount.parse().unwrap(),
-                "KZT".parse().unwrap(),
-                "UZS".parse().unwrap(),
+            let mut request = CreateTransferRequest::new(NewTransfer {
+                client_uuid: "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse().unwrap(),
+                destination: Destination::Iban(destination.parse().unwrap()),
+                target_country: "UZB".parse().unwrap(),
+                order_id: order.parse().unwrap(),
+                amount: Money::new(amount.parse().unwrap(), "KZT".parse().unwrap()),
+                currency_target: "UZS".parse().unwrap(),
                 purpose,
-                None,
-            );
+            });
+            if let Some(target) = target {
+                request = request.with_target_agent_id(target.parse::<AgentId>().unwrap());
+            }
             prop_assert_eq!(fast(&request, &signer), Some(slow(&request, &signer)));
-            let cancel = CancelRequest::new("0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(), reason);
+            let mut cancel = CancelRequest::new("0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap());
+            if let Some(reason) = reason {
+                cancel = cancel.with_reason(reason);
+            }
             prop_assert_eq!(fast(&cancel, &signer), Some(slow(&cancel, &signer)));
         }
     }
@@ -115,10 +117,8 @@ mod fast_path {
     #[test]
     fn unknown_fields_fall_back_to_the_json_path() {
         let signer = Signer::new(AgentSecret::new("k").unwrap());
-        let mut cancel = CancelRequest::new(
-            "0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(),
-            None,
-        );
+        let mut cancel =
+            CancelRequest::new("0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap());
         cancel.extra.insert("note", r#"{"a":[1,2]}"#).unwrap();
         assert_eq!(fast(&cancel, &signer), None);
     }

@@ -1,6 +1,6 @@
 //! The AES-256-CBC envelope of personal data: PKCS#7, a fresh random IV per encryption.
 //!
-//! Two packings exist (`imts-api.md` section 5):
+//! Two packings exist (`docs/contract.md`, "Personal data"):
 //! * [`Packing::IvCiphertext`] (default): `Base64(IV || ciphertext)`. No integrity: whoever can
 //!   change the string in transit can change the plaintext undetected.
 //! * [`Packing::JsonMac`]: `Base64({"iv": b64, "value": b64, "mac": hex})` with

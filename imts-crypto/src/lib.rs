@@ -29,7 +29,6 @@
 //! assert_eq!(plain.as_bytes(), br#"{"first_name":"Aigerim"}"#);
 //! ```
 
-
 mod envelope;
 mod hex;
 mod secret;

@@ -15,7 +15,7 @@
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?)
 //!     .with_partner_key(PartnerKey::parse(&std::env::var("IMTS_PARTNER_KEY")?)?);
 //! let client = AsyncClient::new(credentials, Config::new("http://127.0.0.1:8080"))?;
-//! let status = client.status(&StatusRequest::by_order_id("ORD-1".parse()?)).await?;
+//! let status = client.status(&StatusRequest::new(imts_core::values::Lookup::OrderId("ORD-1".parse()?))).await?;
 //! println!("{}", status.status);
 //! # Ok(())
 //! # }

@@ -11,7 +11,7 @@
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?);
 //! let client = BlockingClient::new(credentials, Config::new("http://127.0.0.1:8080"));
-//! let status = client.status(&StatusRequest::by_order_id("ORD-1".parse()?))?;
+//! let status = client.status(&StatusRequest::new(imts_core::values::Lookup::OrderId("ORD-1".parse()?)))?;
 //! println!("{}", status.status);
 //! # Ok(())
 //! # }
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use imts_core::token_store::TokenStore;
 use imts_core::transport::{
-    BlockingContext, BlockingTransport, ClientSettings, Clock, SharedSettings, Timeouts,
+    BlockingContext, BlockingTransport, ClientSettings, SharedSettings, SystemClock, Timeouts,
 };
 use imts_core::{
     Config, Credentials, Error, Operation, RawCall, TokenSession, TransportError,
@@ -139,19 +139,6 @@ impl BlockingTransport for UreqTransport {
             .read_to_vec()
             .map_err(transport_error)?;
         Ok(http::Response::from_parts(parts, bytes))
-    }
-}
-
-/// The system clock: the blocking loop's time and sleep.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> time::OffsetDateTime {
-        time::OffsetDateTime::now_utc()
-    }
-    fn sleep(&self, duration: Duration) {
-        std::thread::sleep(duration);
     }
 }
 

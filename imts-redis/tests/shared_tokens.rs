@@ -37,9 +37,11 @@ async fn two_instances_one_refresh() {
             .with_token_store(store)
     };
     let (a, b) = (instance(), instance());
-    let status = StatusRequest::by_order_id("fleet-order".parse().unwrap());
+    let status = StatusRequest::new(imts_core::values::Lookup::OrderId(
+        "fleet-order".parse().unwrap(),
+    ));
     let not_found = |r: Result<imts::models::StatusResponse, imts::Error>| {
-        r.unwrap_err().code() == Some(&imts::enums::ErrorCode::NotFound)
+        r.unwrap_err().code() == Some(&imts::types::ErrorCode::NotFound)
     };
     assert!(not_found(a.status(&status).await));
     assert!(not_found(b.status(&status).await), "b adopts a's token");
@@ -102,11 +104,13 @@ async fn redis_down_falls_back_to_the_local_session() {
         .unwrap()
         .with_token_store(store.clone());
     let result = client
-        .status(&StatusRequest::by_order_id("x".parse().unwrap()))
+        .status(&StatusRequest::new(imts_core::values::Lookup::OrderId(
+            "x".parse().unwrap(),
+        )))
         .await;
     assert_eq!(
         result.unwrap_err().code(),
-        Some(&imts::enums::ErrorCode::NotFound),
+        Some(&imts::types::ErrorCode::NotFound),
         "the call went through without Redis"
     );
     let error = store.load().unwrap_err();

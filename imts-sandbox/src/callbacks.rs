@@ -1,4 +1,4 @@
-//! Signed notifications (`imts-api.md` section 9): built under the state lock when a status
+//! Signed notifications (`docs/contract.md`, "Callbacks"): built under the state lock when a status
 //! changes, delivered afterwards by a task per notification that retries 3 times, 15 minutes
 //! apart divided by `--time-scale`. Delivery never blocks a request.
 
@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use imts_core::enums::{NotificationType, TransferStatus};
+use imts_core::models::Extra;
 use imts_core::models::{StatusUpdate, TransferReceived};
 use imts_core::signature::CanonicalParams;
 use imts_core::values::{mask_identifier, Amount, Timestamp};
@@ -53,16 +54,17 @@ pub fn status_changed(
 ) {
     let owner = &ctx.state.partners[record.owner];
     if let Some(url) = &owner.callback_url {
-        let mut update = StatusUpdate::new(
-            NotificationType::StatusUpdate,
-            uuid::Uuid::new_v4().to_string(),
-            record.to_wire().transfer_id,
-            record.order_id.parse().ok(),
-            record.status.clone(),
-            previous,
-            Timestamp::new(record.updated_at),
-            None,
-        );
+        let mut update = StatusUpdate {
+            r#type: NotificationType::StatusUpdate,
+            notification_id: uuid::Uuid::new_v4().to_string(),
+            transfer_id: record.to_wire().transfer_id,
+            order_id: record.order_id.parse().ok(),
+            status: record.status.clone(),
+            previous_status: previous,
+            updated_at: Timestamp::new(record.updated_at),
+            pg_sig: None,
+            extra: Extra::default(),
+        };
         if let Some(body) = signed_body(&mut update, |u, s| u.pg_sig = Some(s), &owner.signer) {
             ctx.out.push(Outgoing {
                 url: url.clone(),
@@ -91,18 +93,19 @@ pub fn status_changed(
         let Ok(currency_target) = record.currency_target.parse() else {
             continue;
         };
-        let mut received = TransferReceived::new(
-            NotificationType::TransferReceived,
-            uuid::Uuid::new_v4().to_string(),
-            record.to_wire().transfer_id,
-            record.destination_type.clone(),
-            mask_identifier(&record.destination_identifier),
+        let mut received = TransferReceived {
+            r#type: NotificationType::TransferReceived,
+            notification_id: uuid::Uuid::new_v4().to_string(),
+            transfer_id: record.to_wire().transfer_id,
+            destination_type: record.destination_type.clone(),
+            destination_identifier: mask_identifier(&record.destination_identifier),
             amount_target,
             currency_target,
-            Some(record.transfer_code.clone()),
-            Timestamp::new(record.created_at),
-            None,
-        );
+            transfer_code: Some(record.transfer_code.clone()),
+            created_at: Timestamp::new(record.created_at),
+            pg_sig: None,
+            extra: Extra::default(),
+        };
         if let Some(body) = signed_body(&mut received, |r, s| r.pg_sig = Some(s), &partner.signer) {
             ctx.out.push(Outgoing {
                 url: url.clone(),

@@ -16,7 +16,7 @@
 //! # }
 //! ```
 //!
-//! The conventions users and tests rely on are those of `imts-api.md` section 11.
+//! The conventions users and tests rely on are those of `docs/contract.md`, "The sandbox".
 
 mod callbacks;
 pub mod cli;

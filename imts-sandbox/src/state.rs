@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use imts_core::enums::{AmlStatus, DestinationType, ErrorCode, TransferStatus};
+use imts_core::models::Extra;
 use imts_core::models::Transfer;
 use imts_core::personal::{BusinessData, PersonData};
 use imts_core::values::{mask_identifier, Timestamp};
@@ -123,28 +124,29 @@ impl TransferRecord {
     /// As the wire shows it: the destination masked.
     #[must_use]
     pub fn to_wire(&self) -> Transfer {
-        let mut t = Transfer::new(
-            self.id.parse().unwrap_or_else(|_| placeholder_id()),
-            parse_opt(&self.order_id),
-            self.status.clone(),
-            parse_opt(&self.client_uuid),
-            Some(self.destination_type.clone()),
-            Some(mask_identifier(&self.destination_identifier)),
-            self.target_agent_id.as_deref().and_then(parse_opt),
-            parse_opt(&self.target_country),
-            imts_core::values::Amount::new(self.amount_source).ok(),
-            parse_opt(&self.currency_source),
-            imts_core::values::Amount::new(self.fee).ok(),
-            imts_core::values::Amount::new(self.total_amount).ok(),
-            imts_core::values::Amount::new(self.amount_target).ok(),
-            parse_opt(&self.currency_target),
-            imts_core::values::Rate::new(self.rate).ok(),
-            Some(self.transfer_code.clone()),
-            Some(Timestamp::new(self.created_at)),
-            Some(Timestamp::new(self.updated_at)),
-            None,
-            None,
-        );
+        let mut t = Transfer {
+            transfer_id: self.id.parse().unwrap_or_else(|_| placeholder_id()),
+            order_id: parse_opt(&self.order_id),
+            status: self.status.clone(),
+            client_uuid: parse_opt(&self.client_uuid),
+            destination_type: Some(self.destination_type.clone()),
+            destination_identifier: Some(mask_identifier(&self.destination_identifier)),
+            target_agent_id: self.target_agent_id.as_deref().and_then(parse_opt),
+            target_country: parse_opt(&self.target_country),
+            amount_source: imts_core::values::Amount::new(self.amount_source).ok(),
+            currency_source: parse_opt(&self.currency_source),
+            fee: imts_core::values::Amount::new(self.fee).ok(),
+            total_amount: imts_core::values::Amount::new(self.total_amount).ok(),
+            amount_target: imts_core::values::Amount::new(self.amount_target).ok(),
+            currency_target: parse_opt(&self.currency_target),
+            rate: imts_core::values::Rate::new(self.rate).ok(),
+            transfer_code: Some(self.transfer_code.clone()),
+            created_at: Some(Timestamp::new(self.created_at)),
+            updated_at: Some(Timestamp::new(self.updated_at)),
+            error_code: None,
+            error_description: None,
+            extra: Extra::default(),
+        };
         if let Some((code, description)) = &self.error {
             t.error_code = Some(code.clone());
             t.error_description = Some(description.clone());

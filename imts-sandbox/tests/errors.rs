@@ -168,7 +168,9 @@ async fn tokens_expire_and_refresh_tokens_rotate() {
     })
     .await;
     let partner = Partner::login(&sandbox, 0).await;
-    let status = StatusRequest::by_order_id("nothing".parse().unwrap());
+    let status = StatusRequest::new(imts_core::values::Lookup::OrderId(
+        "nothing".parse().unwrap(),
+    ));
     assert_eq!(
         partner.call(&status).await.status,
         404,
@@ -315,7 +317,9 @@ async fn a_slow_client_does_not_hold_the_server() {
     let partner = Partner::login(&sandbox, 0).await;
     assert_eq!(
         partner
-            .call(&StatusRequest::by_order_id("x".parse().unwrap()))
+            .call(&StatusRequest::new(imts_core::values::Lookup::OrderId(
+                "x".parse().unwrap()
+            )))
             .await
             .status,
         404

@@ -44,8 +44,7 @@ async fn each_fault_kind() {
         .call(&FeesRequest::new(
             imts_core::enums::OriginatorType::Person,
             "UZB".parse().unwrap(),
-            "1.00".parse().unwrap(),
-            "KZT".parse().unwrap(),
+            imts_core::values::Money::new("1.00".parse().unwrap(), "KZT".parse().unwrap()),
             "UZS".parse().unwrap(),
         ))
         .await;
@@ -60,7 +59,9 @@ async fn each_fault_kind() {
         "drop-after: no answer"
     );
     let t = partner
-        .ok(&StatusRequest::by_order_id("ORD-F-1".parse().unwrap()))
+        .ok(&StatusRequest::new(imts_core::values::Lookup::OrderId(
+            "ORD-F-1".parse().unwrap(),
+        )))
         .await;
     assert_eq!(
         t.status,
@@ -75,7 +76,9 @@ async fn each_fault_kind() {
         "drop-before: no answer"
     );
     let after = partner
-        .ok(&StatusRequest::by_transfer_id(t.transfer_id.clone()))
+        .ok(&StatusRequest::new(imts_core::values::Lookup::TransferId(
+            t.transfer_id.clone(),
+        )))
         .await;
     assert_eq!(
         after.status,
@@ -84,7 +87,7 @@ async fn each_fault_kind() {
     );
 
     let started = std::time::Instant::now();
-    partner.ok(&GetAgentsRequest::new(None, None)).await;
+    partner.ok(&GetAgentsRequest::new()).await;
     assert!(
         started.elapsed() >= Duration::from_millis(200),
         "delay fault waits"

@@ -25,7 +25,8 @@ async fn a_full_life_cycle_touches_every_endpoint() {
     let receiver = Partner::login(&sandbox, 1).await;
 
     let agents = sender
-        .ok(&GetAgentsRequest::new(Some("UZB".parse().unwrap()), None))
+        .ok(&GetAgentsRequest::new()
+            .with_target_country("UZB".parse::<imts_core::values::Country>().unwrap()))
         .await;
     let ids: Vec<String> = agents
         .agents
@@ -42,8 +43,7 @@ async fn a_full_life_cycle_touches_every_endpoint() {
         .ok(&FeesRequest::new(
             OriginatorType::Person,
             "UZB".parse().unwrap(),
-            "100.50".parse().unwrap(),
-            "KZT".parse().unwrap(),
+            imts_core::values::Money::new("100.50".parse().unwrap(), "KZT".parse().unwrap()),
             "UZS".parse().unwrap(),
         ))
         .await;
@@ -107,20 +107,18 @@ async fn a_full_life_cycle_touches_every_endpoint() {
 
     let code = confirmed.transfer_code.clone().unwrap();
     let found = receiver
-        .ok(&SearchRequest::new(
-            DestinationType::Phone,
+        .ok(&SearchRequest::new(imts_core::values::Destination::Phone(
             "998901234567".parse().unwrap(),
-            Some(code),
         ))
+        .with_transfer_code(code))
         .await;
     assert_eq!(found.transfers.len(), 1);
     assert_eq!(found.transfers[0].transfer_id, id);
     let none = receiver
-        .ok(&SearchRequest::new(
-            DestinationType::Phone,
+        .ok(&SearchRequest::new(imts_core::values::Destination::Phone(
             "998901234567".parse().unwrap(),
-            Some("wrong".into()),
         ))
+        .with_transfer_code("wrong"))
         .await;
     assert!(none.transfers.is_empty());
 
@@ -135,10 +133,16 @@ async fn a_full_life_cycle_touches_every_endpoint() {
     assert_eq!(done.status, TransferStatus::Success);
 
     let status = sender
-        .ok(&StatusRequest::by_order_id("ORD-LC-1".parse().unwrap()))
+        .ok(&StatusRequest::new(imts_core::values::Lookup::OrderId(
+            "ORD-LC-1".parse().unwrap(),
+        )))
         .await;
     assert_eq!(status.status, TransferStatus::Success);
-    let full = sender.ok(&InfoRequest::by_transfer_id(id.clone())).await;
+    let full = sender
+        .ok(&InfoRequest::new(imts_core::values::Lookup::TransferId(
+            id.clone(),
+        )))
+        .await;
     assert_eq!(full.status, TransferStatus::Success);
     assert_eq!(full.amount_target.unwrap().to_string(), "2447.18");
 
@@ -147,10 +151,7 @@ async fn a_full_life_cycle_touches_every_endpoint() {
         .ok(&create_transfer(&client_uuid, "ORD-LC-2", None))
         .await;
     let cancelled = sender
-        .ok(&CancelRequest::new(
-            second.transfer_id.clone(),
-            Some("changed mind".into()),
-        ))
+        .ok(&CancelRequest::new(second.transfer_id.clone()).with_reason("changed mind"))
         .await;
     assert_eq!(cancelled.status, TransferStatus::Canceled);
 
@@ -201,7 +202,7 @@ async fn aml_rejects_on_both_sides() {
     assert_eq!(paid.error_code, Some(ErrorCode::AmlRejected));
     // An errored transfer cannot be cancelled.
     let answer = partner
-        .call(&CancelRequest::new(t.transfer_id.clone(), None))
+        .call(&CancelRequest::new(t.transfer_id.clone()))
         .await;
     assert_eq!(
         (answer.status, answer.code()),
@@ -222,11 +223,9 @@ async fn directed_transfers_are_invisible_to_other_agents() {
         .await;
     sender.ok(&ConfirmRequest::new(t.transfer_id.clone())).await;
     let found = other
-        .ok(&SearchRequest::new(
-            DestinationType::Phone,
+        .ok(&SearchRequest::new(imts_core::values::Destination::Phone(
             "998901234567".parse().unwrap(),
-            None,
-        ))
+        )))
         .await;
     assert!(found.transfers.is_empty());
     let answer = other

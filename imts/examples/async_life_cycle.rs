@@ -3,9 +3,10 @@
 //! `cargo run -p imts --example async_life_cycle` starts a sandbox in-process; set
 //! `IMTS_BASE_URL`, `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY` to use a server.
 
-use imts::enums::{DestinationType, DocumentType};
-use imts::models::*;
-use imts::personal::PersonData;
+use imts::models::{
+    ConfirmRequest, CreatePerson, CreateTransferRequest, NewTransfer, Payout, PayoutConfirmRequest,
+};
+use imts::types::{Destination, Money};
 use imts::{AgentSecret, AsyncClient, Config, Credentials, PartnerKey};
 
 #[tokio::main]
@@ -33,49 +34,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let client = AsyncClient::new(credentials, config)?;
 
-    let person = PersonData {
-        first_name: "Aigerim".into(),
-        last_name: "Ivanova".into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse()?,
-        document_type: DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse()?,
-        address: None,
-    };
+    // A fictional person (see `imts::personal::PersonData` for its fields); sealed with the
+    // partner key when the request is built, never sent in clear.
+    let person = imts_sandbox::samples::person("Ivanova")?;
     let sender = client
-        .create_person(&CreatePerson {
-            person: person.clone(),
-            country: "KAZ".parse()?,
-            phone: "77011234567".parse()?,
-        })
+        .create_person(&CreatePerson::new(
+            person.clone(),
+            "KAZ".parse()?,
+            "77011234567".parse()?,
+        ))
         .await?;
     let transfer = client
-        .create_transfer(&CreateTransferRequest::new(
-            sender.client_uuid,
-            DestinationType::Phone,
-            "998901234567".parse()?,
-            None,
-            "UZB".parse()?,
-            format!("EXAMPLE-{}", std::process::id()).parse()?,
-            "100.50".parse()?,
-            "KZT".parse()?,
-            "UZS".parse()?,
-            "Family support".into(),
-            None,
-        ))
+        .create_transfer(&CreateTransferRequest::new(NewTransfer {
+            client_uuid: sender.client_uuid,
+            destination: Destination::Phone("998901234567".parse()?),
+            target_country: "UZB".parse()?,
+            order_id: format!("EXAMPLE-{}", std::process::id()).parse()?, // reuse it on retry
+            amount: Money::new("100.50".parse()?, "KZT".parse()?),
+            currency_target: "UZS".parse()?,
+            purpose: "Family support".into(),
+        }))
         .await?;
     client
         .confirm(&ConfirmRequest::new(transfer.transfer_id.clone()))
         .await?;
     client
-        .payout(&Payout {
-            transfer_id: transfer.transfer_id.clone(),
-            recipient: person,
-        })
+        .payout(&Payout::new(transfer.transfer_id.clone(), person))
         .await?;
     let done = client
         .payout_confirm(&PayoutConfirmRequest::new(transfer.transfer_id))

@@ -2,9 +2,10 @@
 //!
 //! `cargo run -p imts --example blocking_life_cycle`
 
-use imts::enums::{DestinationType, DocumentType};
-use imts::models::*;
-use imts::personal::PersonData;
+use imts::models::{
+    ConfirmRequest, CreatePerson, CreateTransferRequest, NewTransfer, Payout, PayoutConfirmRequest,
+};
+use imts::types::{Destination, Money};
 use imts::{BlockingClient, Config, Credentials};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,42 +16,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_partner_key(agent.partner_key);
     let client = BlockingClient::new(credentials, Config::new(sandbox.base_url()));
 
-    let person = PersonData {
-        first_name: "Aigerim".into(),
-        last_name: "Ivanova".into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse()?,
-        document_type: DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse()?,
-        address: None,
-    };
-    let sender = client.create_person(&CreatePerson {
-        person: person.clone(),
-        country: "KAZ".parse()?,
-        phone: "77011234567".parse()?,
-    })?;
-    let transfer = client.create_transfer(&CreateTransferRequest::new(
-        sender.client_uuid,
-        DestinationType::Phone,
-        "998901234567".parse()?,
-        None,
-        "UZB".parse()?,
-        "EXAMPLE-BLOCKING-1".parse()?,
-        "100.50".parse()?,
-        "KZT".parse()?,
-        "UZS".parse()?,
-        "Family support".into(),
-        None,
+    // A fictional person (see `imts::personal::PersonData` for its fields).
+    let person = imts_sandbox::samples::person("Ivanova")?;
+    let sender = client.create_person(&CreatePerson::new(
+        person.clone(),
+        "KAZ".parse()?,
+        "77011234567".parse()?,
     ))?;
+    let transfer = client.create_transfer(&CreateTransferRequest::new(NewTransfer {
+        client_uuid: sender.client_uuid,
+        destination: Destination::Phone("998901234567".parse()?),
+        target_country: "UZB".parse()?,
+        order_id: "EXAMPLE-BLOCKING-1".parse()?, // your idempotency key: reuse it on retry
+        amount: Money::new("100.50".parse()?, "KZT".parse()?),
+        currency_target: "UZS".parse()?,
+        purpose: "Family support".into(),
+    }))?;
     client.confirm(&ConfirmRequest::new(transfer.transfer_id.clone()))?;
-    client.payout(&Payout {
-        transfer_id: transfer.transfer_id.clone(),
-        recipient: person,
-    })?;
+    client.payout(&Payout::new(transfer.transfer_id.clone(), person))?;
     let done = client.payout_confirm(&PayoutConfirmRequest::new(transfer.transfer_id))?;
     println!("transfer {} is {}", done.transfer_id, done.status);
     Ok(())

@@ -2,8 +2,24 @@
 //!
 //! Pick the client by feature: `async` (default, reqwest on tokio) gives [`AsyncClient`];
 //! `blocking` (ureq, no runtime) gives [`BlockingClient`]. [`Client`] names the async one when
-//! `async` is on, else the blocking one. Everything else (models, values, errors, the sans-IO
-//! core) is re-exported from `imts-core` and `imts-crypto`.
+//! `async` is on, else the blocking one.
+//!
+//! The crate's root holds what an integration types every day: the clients, [`Config`],
+//! [`Credentials`], the secret types and [`Error`]. The rest lives in named modules:
+//!
+//! | module | what is there |
+//! |---|---|
+//! | [`models`] | the requests you build and the responses you decode, one per endpoint, and [`models::Extra`] (unknown fields, kept exactly) |
+//! | [`types`] | validated values (`Amount`, `Currency`, `OrderId`, `Money`, `Destination`, `Lookup`, ...) and the server's enumerations |
+//! | [`personal`] | personal data, only ever sent sealed with the partner key |
+//! | [`config`] | retry policy, timeouts, envelope packing, signature scheme |
+//! | [`error`] | the parts of an [`Error`]: API errors, transport errors |
+//! | [`stores`] | token stores shared by several instances |
+//! | [`callbacks`] | receiving notifications (feature `callbacks`) |
+//! | [`protocol`] | the sans-IO layer, for those who embed it in their own transport |
+//!
+//! The wire contract this SDK implements is in the repository's
+//! [`docs/contract.md`](https://example.invalid/imts-sdk/blob/main/docs/contract.md).
 //!
 //! ```toml
 //! imts = { version = "0.1", features = ["blocking"] }
@@ -11,7 +27,8 @@
 //!
 #![cfg_attr(feature = "async", doc = "```no_run")]
 #![cfg_attr(not(feature = "async"), doc = "```ignore")]
-//! use imts::models::{ConfirmRequest, CreateTransferRequest};
+//! use imts::models::{ConfirmRequest, CreateTransferRequest, NewTransfer};
+//! use imts::types::{Destination, Money};
 //! use imts::{AgentSecret, Config, Credentials, PartnerKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,47 +39,28 @@
 //! .with_partner_key(PartnerKey::parse(&std::env::var("IMTS_PARTNER_KEY")?)?);
 //! let client = imts::AsyncClient::new(credentials, Config::default())?;
 //! let transfer = client
-//!     .create_transfer(&CreateTransferRequest::new(
-//!         "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse()?, // client_uuid from create_person
-//!         imts::enums::DestinationType::Phone,
-//!         "998901234567".parse()?,
-//!         None,                                             // on demand: any receiving agent
-//!         "UZB".parse()?,
-//!         "ORD-2026-000001".parse()?,                       // your idempotency key
-//!         "1000.00".parse()?,
-//!         "KZT".parse()?,
-//!         "UZS".parse()?,
-//!         "Family support".into(),
-//!         None,
-//!     ))
+//!     .create_transfer(&CreateTransferRequest::new(NewTransfer {
+//!         client_uuid: "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse()?, // from create_person
+//!         destination: Destination::Phone("998901234567".parse()?),
+//!         target_country: "UZB".parse()?,
+//!         order_id: "ORD-2026-000001".parse()?, // your idempotency key: reuse it on retry
+//!         amount: Money::new("1000.00".parse()?, "KZT".parse()?),
+//!         currency_target: "UZS".parse()?,
+//!         purpose: "Family support".into(),
+//!     }))
 //!     .await?;
 //! client.confirm(&ConfirmRequest::new(transfer.transfer_id)).await?;
 //! # Ok(())
 //! # }
 //! ```
 
-pub use imts_core::{
-    config, driver, endpoint, enums, error, lifecycle, models, operation, personal, response,
-    retry, session, signature, transport, values,
-};
-pub use imts_core::{
-    ApiError, Call, Config, Credentials, Endpoint, Error, Operation, PreparedRequest, RawCall,
-    RetryPolicy, SignatureScheme, Step, TokenSession, TransportError, TransportErrorKind,
-};
-pub use imts_crypto::{AgentSecret, DecryptError, Packing, PartnerKey, PgSig, Plaintext, Signer};
+pub use imts_core::{Config, Credentials, Error};
+pub use imts_crypto::{AgentSecret, PartnerKey};
 
 #[cfg(feature = "async")]
-pub use imts_http_reqwest::{AsyncClient, ReqwestTransport};
+pub use imts_http_reqwest::AsyncClient;
 #[cfg(feature = "blocking")]
-pub use imts_http_ureq::{BlockingClient, UreqTransport};
-
-/// Receiving notifications (feature `callbacks`).
-#[cfg(feature = "callbacks")]
-pub use imts_callbacks as callbacks;
-pub use imts_core::token_store::{MemoryTokenStore, TokenStore};
-/// Shared state in Redis (feature `redis`).
-#[cfg(feature = "redis")]
-pub use imts_redis::{RedisSeenStore, RedisTokenStore};
+pub use imts_http_ureq::BlockingClient;
 
 /// The client of the enabled transport: async when `async` is on, else blocking.
 #[cfg(feature = "async")]
@@ -70,3 +68,73 @@ pub type Client = AsyncClient;
 /// The client of the enabled transport: async when `async` is on, else blocking.
 #[cfg(all(feature = "blocking", not(feature = "async")))]
 pub type Client = BlockingClient;
+
+pub mod models {
+    //! The requests you build and the responses you decode, one module per resource.
+    //!
+    //! A request is built by `new` with its required fields and a `with_<field>` setter for
+    //! each optional one; Create transfer takes its required fields by name in a
+    //! [`NewTransfer`]. A response is only ever decoded. Every object keeps fields this
+    //! version does not know in its `extra` field, an [`Extra`].
+    pub use imts_core::models::*;
+}
+
+pub mod types {
+    //! Validated values of the wire (money, codes, identifiers, timestamps, and the compound
+    //! [`Money`], [`Destination`] and [`Lookup`]) and the server's enumerations, each with an
+    //! `Unknown(String)` variant for values this version does not know.
+    pub use imts_core::enums::*;
+    pub use imts_core::values::*;
+}
+
+pub mod personal {
+    //! Personal data of senders, recipients and companies: zeroized, redacted in `Debug`, and
+    //! only ever sent sealed with the partner key (`encrypted_data`).
+    pub use imts_core::personal::*;
+    pub use imts_crypto::Plaintext;
+}
+
+pub mod config {
+    //! How a client talks to IMTS: host, retry policy, timeouts, envelope packing, signature
+    //! scheme.
+    pub use imts_core::config::*;
+    pub use imts_core::retry::RetryPolicy;
+    pub use imts_core::transport::Timeouts;
+    pub use imts_crypto::Packing;
+}
+
+pub mod error {
+    //! The parts of an [`Error`](crate::Error): the API's error answers and transport failures.
+    pub use imts_core::error::*;
+    pub use imts_crypto::{DecryptError, KeyError};
+}
+
+pub mod stores {
+    //! Token stores: where a client keeps its access and refresh tokens, shared by several
+    //! instances on one credential (Redis with the `redis` feature).
+    pub use imts_core::token_store::{MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError};
+    #[cfg(feature = "redis")]
+    pub use imts_redis::{RedisSeenStore, RedisTokenStore};
+}
+
+/// Receiving notifications (feature `callbacks`): verify, de-duplicate, order, acknowledge.
+#[cfg(feature = "callbacks")]
+pub use imts_callbacks as callbacks;
+
+pub mod protocol {
+    //! The sans-IO layer, for those who embed the protocol in a transport of their own: the
+    //! endpoint table, request building and signing, the per-call driver, the token session,
+    //! the life cycle and retry decisions. The clients are thin loops around [`Call`].
+    pub use imts_core::{
+        driver, endpoint, lifecycle, operation, response, retry, session, signature, transport,
+    };
+    pub use imts_core::{
+        Call, Endpoint, Exchange, Operation, PreparedRequest, RawCall, SessionStep, Step,
+        TokenSession,
+    };
+    pub use imts_crypto::{PgSig, Signer};
+    #[cfg(feature = "async")]
+    pub use imts_http_reqwest::ReqwestTransport;
+    #[cfg(feature = "blocking")]
+    pub use imts_http_ureq::UreqTransport;
+}

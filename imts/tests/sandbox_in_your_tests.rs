@@ -24,10 +24,9 @@ async fn my_service_quotes_fees_and_handles_unknown_orders() {
 
     let fees = client
         .fees(&FeesRequest::new(
-            imts::enums::OriginatorType::Person,
+            imts::types::OriginatorType::Person,
             "UZB".parse().unwrap(),
-            "250.00".parse().unwrap(),
-            "USD".parse().unwrap(),
+            imts::types::Money::new("250.00".parse().unwrap(), "USD".parse().unwrap()),
             "UZS".parse().unwrap(),
         ))
         .await
@@ -36,11 +35,11 @@ async fn my_service_quotes_fees_and_handles_unknown_orders() {
     assert_eq!(fees.amount_target.to_string(), "3212500.00");
 
     let missing = client
-        .status(&StatusRequest::by_order_id(
+        .status(&StatusRequest::new(imts::types::Lookup::OrderId(
             "never-created".parse().unwrap(),
-        ))
+        )))
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), Some(&imts::enums::ErrorCode::NotFound));
+    assert_eq!(missing.code(), Some(&imts::types::ErrorCode::NotFound));
     sandbox.shutdown().await;
 }

@@ -267,7 +267,7 @@ fn main() {
             .len()
     });
     let t_encrypt_vec = time(|| key.cbc_encrypt(&iv, black_box(&big)));
-    // The serial chain's limit on this kind of machine (issue 8's anchor: 14 dependent AES rounds
+    // The serial chain's limit on this kind of machine (an earlier measurement's anchor: 14 dependent AES rounds
     // per block, 1.16 GB/s); a software loop cannot measure it without the cipher's own overhead.
     const CHAIN_LIMIT_BPS: f64 = 1.16e9;
     let t_chain = big.len() as f64 / CHAIN_LIMIT_BPS * 1e9;
@@ -323,7 +323,9 @@ fn main() {
     let agent = sandbox.agents()[0].clone();
     let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone());
     let config = Config::new(sandbox.base_url());
-    let status = imts_core::models::StatusRequest::by_order_id("ratios".parse().unwrap());
+    let status = imts_core::models::StatusRequest::new(imts_core::values::Lookup::OrderId(
+        "ratios".parse().unwrap(),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -1,7 +1,8 @@
 //! `imts call ENDPOINT`: any of the 17 calls, or `raw METHOD PATH`, against `--base-url`.
 
 use clap::Args;
-use imts::{Config, Endpoint, RawCall};
+use imts::protocol::{Endpoint, RawCall};
+use imts::Config;
 use serde_json::json;
 
 use crate::client::{credentials_from_env, AnyClient, Transport};
@@ -44,7 +45,10 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
         (method, path.clone(), rest.to_vec())
     } else {
         let endpoint = Endpoint::from_name(&args.endpoint).ok_or_else(|| {
-            let names: Vec<&str> = imts::endpoint::ENDPOINTS.iter().map(|s| s.name).collect();
+            let names: Vec<&str> = imts::protocol::endpoint::ENDPOINTS
+                .iter()
+                .map(|s| s.name)
+                .collect();
             CliError::usage(format!(
                 "unknown endpoint `{}`; one of: {}, raw",
                 args.endpoint,

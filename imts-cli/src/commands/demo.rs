@@ -3,10 +3,11 @@
 use std::time::Instant;
 
 use clap::Args;
-use imts::enums::{DestinationType, DocumentType, OriginatorType, TransferStatus};
 use imts::models::*;
-use imts::personal::{BusinessData, PersonData, Representative};
+use imts::personal::{BusinessData, PersonData};
+use imts::types::{Destination, Money, OriginatorType, TransferStatus};
 use imts::{Config, Credentials, Error};
+use imts_sandbox::samples;
 use serde_json::json;
 
 use crate::client::{credentials_from_env, AnyClient, Transport};
@@ -57,10 +58,10 @@ impl Story {
                 }
             }
             Err(error) => match self.output {
-                Output::Human => println!("FAIL  {name:<22} {ms:>7.1} ms  {error}"),
+                Output::Human => println!("FAIL  {name:<22} {ms:>7.1} ms  {}", error.report()),
                 Output::Json => println!(
                     "{}",
-                    json!({"step": name, "ok": false, "ms": ms, "error": error.to_string()})
+                    json!({"step": name, "ok": false, "ms": ms, "error": error.report().to_string()})
                 ),
             },
         }
@@ -68,25 +69,16 @@ impl Story {
     }
 }
 
+/// The SDK's sample person (`imts_sandbox::samples`) with these names.
 fn person(first: &str, last: &str) -> Result<PersonData, CliError> {
-    Ok(PersonData {
-        first_name: first.into(),
-        last_name: last.into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: value("KAZ")?,
-        document_type: DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: Some("2030-01-15".into()),
-        phone: value("77011234567")?,
-        address: None,
-    })
+    let mut person = samples::person(last).map_err(|e| CliError::usage(e.to_string()))?;
+    person.first_name = first.into();
+    Ok(person)
 }
 
-fn value<T: std::str::FromStr<Err = imts::values::ValueError>>(text: &str) -> Result<T, CliError> {
+fn value<T: std::str::FromStr<Err = imts::types::ValueError>>(text: &str) -> Result<T, CliError> {
     text.parse()
-        .map_err(|e: imts::values::ValueError| CliError::usage(e.to_string()))
+        .map_err(|e: imts::types::ValueError| CliError::usage(e.to_string()))
 }
 
 /// Runs the demo.
@@ -114,7 +106,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         .partner_key()
         .cloned()
         .ok_or_else(|| CliError::usage("a partner key is required"))?;
-    let packing = imts::Packing::IvCiphertext;
+    let packing = imts::config::Packing::IvCiphertext;
     if args.output == Output::Human {
         let origin = if sandbox.is_some() {
             "embedded sandbox"
@@ -146,14 +138,13 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     story.step(
         "list agents",
-        || client.call(&GetAgentsRequest::new(None, None)),
+        || client.call(&GetAgentsRequest::new()),
         |r| format!("{} agents", r.agents.len()),
     )?;
     let fees_request = FeesRequest::new(
         OriginatorType::Person,
         value("UZB")?,
-        value("100.50")?,
-        value("KZT")?,
+        Money::new(value("100.50")?, value("KZT")?),
         value("UZS")?,
     );
     story.step(
@@ -168,32 +159,19 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     let sender_person = person("Aigerim", "Ivanova")?;
     let recipient = person("Bekzod", "Karimov")?;
-    let sender = CreatePerson {
-        person: sender_person.clone(),
-        country: value("KAZ")?,
-        phone: value("77011234567")?,
-    };
+    let sender = CreatePerson::new(
+        sender_person.clone(),
+        value("KAZ")?,
+        value("77011234567")?,
+    );
     let sender = story.step(
         "register person",
         || client.call(&sender),
         |c| format!("client {} AML {}", c.client_uuid, c.aml_status),
     )?;
-    let company = BusinessData {
-        company_name: "Silk Road Trading LLP".into(),
-        registration_number: "123456789012".into(),
-        country: value("KAZ")?,
-        address: "Almaty, Abay avenue 1".into(),
-        representative: Representative {
-            first_name: "Daniyar".into(),
-            last_name: "Seitkali".into(),
-            document_type: DocumentType::IdCard,
-            document_number: "0123456".into(),
-        },
-    };
-    let register_business = CreateBusiness {
-        business: company.clone(),
-        country: value("KAZ")?,
-    };
+    let company =
+        samples::business("Silk Road Trading LLP").map_err(|e| CliError::usage(e.to_string()))?;
+    let register_business = CreateBusiness::new(company.clone(), value("KAZ")?);
     let business = story.step(
         "register business",
         || client.call(&register_business),
@@ -219,21 +197,17 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
 
     let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let order = |n: u8| value::<imts::values::OrderId>(&format!("DEMO-{}-{n}", &suffix[..12]));
+    let order = |n: u8| value::<imts::types::OrderId>(&format!("DEMO-{}-{n}", &suffix[..12]));
     let create = |order_id| -> Result<CreateTransferRequest, CliError> {
-        Ok(CreateTransferRequest::new(
-            sender.client_uuid.clone(),
-            DestinationType::Phone,
-            value("998901234567")?,
-            None,
-            value("UZB")?,
+        Ok(CreateTransferRequest::new(NewTransfer {
+            client_uuid: sender.client_uuid.clone(),
+            destination: Destination::Phone(value("998901234567")?),
+            target_country: value("UZB")?,
             order_id,
-            value("100.50")?,
-            value("KZT")?,
-            value("UZS")?,
-            "Family support".into(),
-            None,
-        ))
+            amount: Money::new(value("100.50")?, value("KZT")?),
+            currency_target: value("UZS")?,
+            purpose: "Family support".into(),
+        }))
     };
     let first = create(order(1)?)?;
     let transfer = story.step(
@@ -263,11 +237,10 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         || client.call(&ConfirmRequest::new(id.clone())),
         |t| format!("status {}", t.status),
     )?;
-    let search = SearchRequest::new(
-        DestinationType::Phone,
-        value("998901234567")?,
-        confirmed.transfer_code.clone(),
-    );
+    let mut search = SearchRequest::new(Destination::Phone(value("998901234567")?));
+    if let Some(code) = confirmed.transfer_code.clone() {
+        search = search.with_transfer_code(code);
+    }
     story.step(
         "search as receiver",
         || client.call(&search),
@@ -276,10 +249,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     story.step(
         "pay out",
         || {
-            client.call(&Payout {
-                transfer_id: id.clone(),
-                recipient: recipient.clone(),
-            })
+            client.call(&Payout::new(id.clone(), recipient.clone()))
         },
         |t| format!("status {}", t.status),
     )?;
@@ -290,12 +260,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     story.step(
         "status",
-        || client.call(&StatusRequest::by_transfer_id(id.clone())),
+        || client.call(&StatusRequest::new(id.clone())),
         |s| format!("status {}", s.status),
     )?;
     let final_first = story.step(
         "info",
-        || client.call(&InfoRequest::by_transfer_id(id.clone())),
+        || client.call(&InfoRequest::new(id.clone())),
         |t| {
             format!(
                 "status {}, {} {} delivered",
@@ -317,12 +287,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     let cancelled = story.step(
         "cancel 2nd transfer",
-        || {
-            client.call(&CancelRequest::new(
-                second.transfer_id.clone(),
-                Some("demo".into()),
-            ))
-        },
+        || client.call(&CancelRequest::new(second.transfer_id.clone()).with_reason("demo")),
         |t| format!("status {}", t.status),
     )?;
 

@@ -67,7 +67,12 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
     let signer = Signer::new(input::agent_secret()?);
     params
         .verify(&signer, args.sig.trim())
-        .map_err(|e| CliError::refused(e.to_string()))?;
+        .map_err(|mismatch| {
+            CliError::refused(format!(
+                "{mismatch}; expected the HMAC-SHA256 of: {}",
+                mismatch.expected_message()
+            ))
+        })?;
     match args.output {
         Output::Json => println!("{}", serde_json::json!({"ok": true})),
         Output::Human => println!("ok"),

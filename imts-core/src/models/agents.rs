@@ -2,6 +2,7 @@
 
 use crate::enums::DestinationType;
 use crate::values::{AgentId, Country, Currency};
+use crate::wire::optional_setters;
 use crate::wire_object;
 
 wire_object! {
@@ -11,6 +12,33 @@ wire_object! {
         pub target_country: Option<Country>,
         /// Only agents paying out to this kind of destination.
         pub destination_type: Option<DestinationType>,
+    }
+}
+
+impl GetAgentsRequest {
+    /// Every agent; narrow the list with the setters.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            target_country: None,
+            destination_type: None,
+            extra: crate::models::Extra::default(),
+        }
+    }
+}
+
+impl Default for GetAgentsRequest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+optional_setters! {
+    GetAgentsRequest {
+        /// Only agents serving this country.
+        with_target_country => target_country: Country;
+        /// Only agents paying out to this kind of destination.
+        with_destination_type => destination_type: DestinationType;
     }
 }
 

@@ -29,6 +29,7 @@ impl Token {
 // The only field is `Zeroizing`.
 impl zeroize::ZeroizeOnDrop for Token {}
 
+impl crate::wire::sealed::Sealed for Token {}
 impl crate::wire::SignValue for Token {
     // Tokens are never signed (and never rendered): keep them on the JSON path.
     fn sign_text(&self) -> crate::wire::SignText<'_> {

@@ -1,4 +1,4 @@
-//! Callback notifications (`imts-api.md` section 9).
+//! Callback notifications (`docs/contract.md`, "Callbacks").
 
 use crate::enums::{DestinationType, NotificationType, TransferStatus};
 use crate::values::{Amount, Currency, OrderId, Timestamp, TransferId};

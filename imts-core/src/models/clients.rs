@@ -8,7 +8,7 @@ use crate::values::{ClientUuid, Country, Phone, Timestamp};
 use crate::wire_object;
 
 /// Create person, as a caller states it: the person in clear, sealed with the partner key when
-/// the request is built.
+/// the request is built (into a [`CreatePersonSealed`]).
 #[derive(Clone)]
 pub struct CreatePerson {
     /// The person (encrypted into `encrypted_data`).
@@ -17,6 +17,18 @@ pub struct CreatePerson {
     pub country: Country,
     /// Phone, sent in clear.
     pub phone: Phone,
+}
+
+impl CreatePerson {
+    /// Registers `person`, living in `country`, reachable at `phone` (both sent in clear).
+    #[must_use]
+    pub fn new(person: PersonData, country: Country, phone: Phone) -> Self {
+        Self {
+            person,
+            country,
+            phone,
+        }
+    }
 }
 
 impl fmt::Debug for CreatePerson {
@@ -29,7 +41,8 @@ impl fmt::Debug for CreatePerson {
     }
 }
 
-/// Create business, as a caller states it: the company in clear, sealed when the request is built.
+/// Create business, as a caller states it: the company in clear, sealed when the request is built
+/// (into a [`CreateBusinessSealed`]).
 #[derive(Clone, Debug)]
 pub struct CreateBusiness {
     /// The company (encrypted into `encrypted_data`).
@@ -38,9 +51,18 @@ pub struct CreateBusiness {
     pub country: Country,
 }
 
+impl CreateBusiness {
+    /// Registers `business`, registered in `country` (sent in clear).
+    #[must_use]
+    pub fn new(business: BusinessData, country: Country) -> Self {
+        Self { business, country }
+    }
+}
+
 wire_object! {
-    /// Create person on the wire.
-    pub struct CreatePersonRequest {
+    /// Create person on the wire, the person already sealed: for callers that encrypt
+    /// themselves (most pass a [`CreatePerson`]).
+    pub struct CreatePersonSealed {
         /// The person, encrypted.
         pub encrypted_data: EncryptedData,
         /// Country of residence.
@@ -51,12 +73,38 @@ wire_object! {
 }
 
 wire_object! {
-    /// Create business on the wire.
-    pub struct CreateBusinessRequest {
+    /// Create business on the wire, the company already sealed: for callers that encrypt
+    /// themselves (most pass a [`CreateBusiness`]).
+    pub struct CreateBusinessSealed {
         /// The company, encrypted.
         pub encrypted_data: EncryptedData,
         /// Country of registration.
         pub country: Country,
+    }
+}
+
+impl CreatePersonSealed {
+    /// The wire request from a sealed person and the two clear fields.
+    #[must_use]
+    pub fn new(encrypted_data: EncryptedData, country: Country, phone: Phone) -> Self {
+        Self {
+            encrypted_data,
+            country,
+            phone,
+            extra: crate::models::Extra::default(),
+        }
+    }
+}
+
+impl CreateBusinessSealed {
+    /// The wire request from a sealed company and its country.
+    #[must_use]
+    pub fn new(encrypted_data: EncryptedData, country: Country) -> Self {
+        Self {
+            encrypted_data,
+            country,
+            extra: crate::models::Extra::default(),
+        }
     }
 }
 
@@ -85,6 +133,20 @@ wire_object! {
         pub client_uuid: ClientUuid,
     }
 }
+
+/// Declares `new(client_uuid)` for the two info requests.
+macro_rules! client_uuid_constructors {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// The request for this client.
+            #[must_use]
+            pub fn new(client_uuid: ClientUuid) -> Self {
+                Self { client_uuid, extra: crate::models::Extra::default() }
+            }
+        }
+    )*};
+}
+client_uuid_constructors!(PersonInfoRequest, BusinessInfoRequest);
 
 wire_object! {
     /// The answer of Get person info and Get business info.

@@ -1,7 +1,7 @@
 //! Fees.
 
 use crate::enums::OriginatorType;
-use crate::values::{Amount, Country, Currency, Rate};
+use crate::values::{Amount, Country, Currency, Money, Rate};
 use crate::wire_object;
 
 wire_object! {
@@ -17,6 +17,27 @@ wire_object! {
         pub currency_source: Currency,
         /// The recipient's currency.
         pub currency_target: Currency,
+    }
+}
+
+impl FeesRequest {
+    /// What sending `amount` (in the sender's currency) to `target_country` would cost, paid out
+    /// in `currency_target`.
+    #[must_use]
+    pub fn new(
+        originator_type: OriginatorType,
+        target_country: Country,
+        amount: Money,
+        currency_target: Currency,
+    ) -> Self {
+        Self {
+            originator_type,
+            target_country,
+            amount_source: amount.value,
+            currency_source: amount.currency,
+            currency_target,
+            extra: crate::models::Extra::default(),
+        }
     }
 }
 

@@ -8,10 +8,48 @@ use base64::Engine as _;
 use crate::enums::{DestinationType, ErrorCode, TransferStatus};
 use crate::personal::{EncryptedData, PersonData};
 use crate::values::{
-    AgentId, Amount, ClientUuid, Country, Currency, DestinationIdentifier, OrderId, Rate,
-    Timestamp, TransferId,
+    AgentId, Amount, ClientUuid, Country, Currency, Destination, DestinationIdentifier, Lookup,
+    Money, OrderId, Rate, Timestamp, TransferId,
 };
+use crate::wire::optional_setters;
 use crate::wire_object;
+
+/// The required fields of Create transfer, by name: build a [`CreateTransferRequest`] from it.
+///
+/// ```
+/// use imts_core::models::{CreateTransferRequest, NewTransfer};
+/// use imts_core::values::{Destination, Money};
+///
+/// let request = CreateTransferRequest::new(NewTransfer {
+///     client_uuid: "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse()?,
+///     destination: Destination::Phone("998901234567".parse()?),
+///     target_country: "UZB".parse()?,
+///     order_id: "ORD-2026-000001".parse()?,
+///     amount: Money::new("100.50".parse()?, "KZT".parse()?),
+///     currency_target: "UZS".parse()?,
+///     purpose: "Family support".into(),
+/// })
+/// .with_target_agent_id("2b1c4f5e-0d4a-4a8e-9c3b-6f1e2d3c4b5a".parse::<imts_core::values::AgentId>()?);
+/// assert_eq!(request.currency_source.as_str(), "KZT");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransfer {
+    /// The sender (a person or business created before).
+    pub client_uuid: ClientUuid,
+    /// Where the money goes: the kind of destination with its number.
+    pub destination: Destination,
+    /// Destination country.
+    pub target_country: Country,
+    /// Your own reference, unique per partner: the idempotency key. Reuse it on retry.
+    pub order_id: OrderId,
+    /// The amount sent, in the sender's currency.
+    pub amount: Money,
+    /// The recipient's currency.
+    pub currency_target: Currency,
+    /// Purpose of the transfer, free text up to 255 characters.
+    pub purpose: String,
+}
 
 wire_object! {
     /// Create transfer. `order_id` is the idempotency key: a retry reuses it, and a second
@@ -39,6 +77,52 @@ wire_object! {
         pub transfer_purpose: String,
         /// The recipient's name, encrypted.
         pub receiver_encrypted_data: Option<EncryptedData>,
+    }
+}
+
+impl CreateTransferRequest {
+    /// An on-demand transfer (collectable at any receiving agent) from the required fields;
+    /// direct it to one agent with [`with_target_agent_id`](Self::with_target_agent_id).
+    #[must_use]
+    pub fn new(transfer: NewTransfer) -> Self {
+        let NewTransfer {
+            client_uuid,
+            destination,
+            target_country,
+            order_id,
+            amount,
+            currency_target,
+            purpose,
+        } = transfer;
+        Self {
+            client_uuid,
+            destination_type: destination.kind(),
+            destination_identifier: destination.identifier().clone(),
+            target_agent_id: None,
+            target_country,
+            order_id,
+            amount_source: amount.value,
+            currency_source: amount.currency,
+            currency_target,
+            transfer_purpose: purpose,
+            receiver_encrypted_data: None,
+            extra: crate::models::Extra::default(),
+        }
+    }
+}
+
+impl From<NewTransfer> for CreateTransferRequest {
+    fn from(transfer: NewTransfer) -> Self {
+        Self::new(transfer)
+    }
+}
+
+optional_setters! {
+    CreateTransferRequest {
+        /// Directs the transfer to one receiving agent (absent: on demand, any agent).
+        with_target_agent_id => target_agent_id: AgentId;
+        /// The recipient's name, already encrypted with the partner key.
+        with_receiver_encrypted_data => receiver_encrypted_data: EncryptedData;
     }
 }
 
@@ -145,13 +229,25 @@ wire_object! {
     }
 }
 
-/// Payout, as a caller states it: the recipient in clear, sealed when the request is built.
+/// Payout, as a caller states it: the recipient in clear, sealed with the partner key when the
+/// request is built (into a [`PayoutSealed`]).
 #[derive(Clone)]
 pub struct Payout {
     /// The transfer to pay out.
     pub transfer_id: TransferId,
     /// The recipient, encrypted into `encrypted_data`.
     pub recipient: PersonData,
+}
+
+impl Payout {
+    /// Pays `transfer_id` out to `recipient`.
+    #[must_use]
+    pub fn new(transfer_id: TransferId, recipient: PersonData) -> Self {
+        Self {
+            transfer_id,
+            recipient,
+        }
+    }
 }
 
 impl fmt::Debug for Payout {
@@ -164,12 +260,26 @@ impl fmt::Debug for Payout {
 }
 
 wire_object! {
-    /// Payout on the wire: the recipient's AML check runs; `process` becomes `waiting` (or `error`).
-    pub struct PayoutRequest {
+    /// Payout on the wire, the recipient already sealed: for callers that encrypt themselves
+    /// (most pass a [`Payout`]). The recipient's AML check runs; `process` becomes `waiting`
+    /// (or `error`).
+    pub struct PayoutSealed {
         /// The transfer.
         pub transfer_id: TransferId,
         /// The recipient, encrypted.
         pub encrypted_data: EncryptedData,
+    }
+}
+
+impl PayoutSealed {
+    /// Pays `transfer_id` out to the recipient sealed in `encrypted_data`.
+    #[must_use]
+    pub fn new(transfer_id: TransferId, encrypted_data: EncryptedData) -> Self {
+        Self {
+            transfer_id,
+            encrypted_data,
+            extra: crate::models::Extra::default(),
+        }
     }
 }
 
@@ -211,25 +321,78 @@ wire_object! {
     }
 }
 
-/// Declares the two lookups' constructors by `transfer_id` and by `order_id`.
+/// Declares `new(transfer_id)` for the requests that name one transfer and nothing else.
+macro_rules! transfer_id_constructors {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// The request for this transfer.
+            #[must_use]
+            pub fn new(transfer_id: TransferId) -> Self {
+                Self { transfer_id, extra: crate::models::Extra::default() }
+            }
+        }
+    )*};
+}
+transfer_id_constructors!(
+    PrintApplicationRequest,
+    ConfirmRequest,
+    PayoutConfirmRequest
+);
+
+/// Declares `new(lookup)` for Status and Info: by `transfer_id` or by `order_id`, exactly one.
 macro_rules! lookup_constructors {
     ($($name:ident),*) => {$(
         impl $name {
-            /// Looks the transfer up by its id.
+            /// Looks the transfer up by its id or by your `order_id`
+            /// (`Lookup::OrderId(order_id)`, or `order_id.into()`).
             #[must_use]
-            pub fn by_transfer_id(transfer_id: TransferId) -> Self {
-                Self::new(Some(transfer_id), None)
-            }
-
-            /// Looks the transfer up by the partner's reference.
-            #[must_use]
-            pub fn by_order_id(order_id: OrderId) -> Self {
-                Self::new(None, Some(order_id))
+            pub fn new(lookup: impl Into<Lookup>) -> Self {
+                let (transfer_id, order_id) = lookup.into().into_parts();
+                Self { transfer_id, order_id, extra: crate::models::Extra::default() }
             }
         }
     )*};
 }
 lookup_constructors!(StatusRequest, InfoRequest);
+
+impl SearchRequest {
+    /// Transfers collectable at this destination.
+    #[must_use]
+    pub fn new(destination: Destination) -> Self {
+        Self {
+            destination_type: destination.kind(),
+            destination_identifier: destination.identifier().clone(),
+            transfer_code: None,
+            extra: crate::models::Extra::default(),
+        }
+    }
+}
+
+optional_setters! {
+    SearchRequest {
+        /// Narrows the search to the code the recipient quoted.
+        with_transfer_code => transfer_code: String;
+    }
+}
+
+impl CancelRequest {
+    /// Cancels this transfer; give a reason with [`with_reason`](Self::with_reason).
+    #[must_use]
+    pub fn new(transfer_id: TransferId) -> Self {
+        Self {
+            transfer_id,
+            reason: None,
+            extra: crate::models::Extra::default(),
+        }
+    }
+}
+
+optional_setters! {
+    CancelRequest {
+        /// Why the transfer is cancelled.
+        with_reason => reason: String;
+    }
+}
 
 wire_object! {
     /// The answer of Status.

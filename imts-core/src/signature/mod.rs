@@ -1,4 +1,4 @@
-//! Canonicalization of request parameters for `pg_sig` (`imts-api.md` section 4).
+//! Canonicalization of request parameters for `pg_sig` (`docs/contract.md`, "Signature").
 //!
 //! Parameters are every field of a JSON body (or every query pair of a GET) except the top-level
 //! `pg_sig`. Null, `""`, `[]` and `{}` are dropped; nested objects and arrays are flattened to
@@ -16,9 +16,9 @@ use serde_json::value::RawValue;
 pub const SIGNATURE_FIELD: &str = "pg_sig";
 /// The name of the optional salt field (signed like any other field).
 pub const SALT_FIELD: &str = "pg_salt";
-/// How `true` is signed (`imts-api.md` section 4, rule 5 \[I\]).
+/// How `true` is signed (`docs/contract.md`, "Signature", rule 5; inferred).
 pub const SIGNED_TRUE: &str = "1";
-/// How `false` is signed (`imts-api.md` section 4, rule 5 \[I\]).
+/// How `false` is signed (`docs/contract.md`, "Signature", rule 5; inferred).
 pub const SIGNED_FALSE: &str = "0";
 /// How deep nested objects and arrays may go before the body is refused.
 pub const MAX_DEPTH: usize = 32;
@@ -41,13 +41,31 @@ pub enum CanonicalError {
     TooDeep,
 }
 
-/// The signature did not match. Shows the message that was expected, with the secret masked,
-/// because that is what a partner needs to find the mismatch.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("pg_sig does not match; expected the HMAC-SHA256 of: {masked_message}")]
+/// The signature did not match.
+///
+/// Its `Display` and `Debug` say only that: the expected message holds the request's values
+/// (a phone number, an amount), so it is shown only where asked for, with
+/// [`expected_message`](Self::expected_message) (the sandbox's error answer, `imts verify`), the
+/// secret masked. The SDK's callback verifier reports the same type.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pg_sig does not match")]
 pub struct SignatureMismatch {
-    /// The canonical message, `v1;v2;...;***`, with `***` in place of the agent secret.
-    pub masked_message: String,
+    masked_message: String,
+}
+
+impl SignatureMismatch {
+    /// The canonical message that was expected to be signed, `v1;v2;...;***`, with `***` in
+    /// place of the agent secret: what a partner needs to find the mismatch.
+    #[must_use]
+    pub fn expected_message(&self) -> &str {
+        &self.masked_message
+    }
+}
+
+impl fmt::Debug for SignatureMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SignatureMismatch")
+    }
 }
 
 /// Sorted `(key, value)` pairs ready to be signed.

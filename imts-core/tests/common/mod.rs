@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use imts_core::enums::{DestinationType, DocumentType};
-use imts_core::models::CreateTransferRequest;
+use imts_core::models::{CreateTransferRequest, NewTransfer};
 use imts_core::personal::PersonData;
 use imts_core::signature::CanonicalParams;
 use imts_core::transport::Clock;
+use imts_core::values::Money;
 use imts_core::{Config, Credentials, TransportError};
 use imts_crypto::{AgentSecret, PartnerKey, Signer};
 use time::OffsetDateTime;
@@ -38,35 +38,16 @@ pub fn t0() -> OffsetDateTime {
 }
 
 pub fn person(last_name: &str) -> PersonData {
-    PersonData {
-        first_name: "Aigerim".into(),
-        last_name: last_name.into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse().unwrap(),
-        document_type: DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: Some("2030-01-15".into()),
-        phone: "77011234567".parse().unwrap(),
-        address: None,
-    }
+    imts_core::samples::person(last_name).unwrap()
 }
 
+/// The sample transfer of 1000.00 KZT.
 pub fn create_request(order_id: &str) -> CreateTransferRequest {
-    CreateTransferRequest::new(
-        CLIENT_UUID.parse().unwrap(),
-        DestinationType::Phone,
-        "998901234567".parse().unwrap(),
-        None,
-        "UZB".parse().unwrap(),
-        order_id.parse().unwrap(),
-        "1000.00".parse().unwrap(),
-        "KZT".parse().unwrap(),
-        "UZS".parse().unwrap(),
-        "Family support".into(),
-        None,
-    )
+    let sample = imts_core::samples::new_transfer(&CLIENT_UUID.parse().unwrap(), order_id).unwrap();
+    CreateTransferRequest::new(NewTransfer {
+        amount: Money::new("1000.00".parse().unwrap(), "KZT".parse().unwrap()),
+        ..sample
+    })
 }
 
 /// A clock that only moves when slept on.

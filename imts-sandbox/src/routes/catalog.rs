@@ -1,5 +1,6 @@
 //! Get agents and Fees.
 
+use imts_core::models::Extra;
 use imts_core::models::{Agent, AgentsResponse, FeesRequest, FeesResponse, GetAgentsRequest};
 use imts_core::values::{Amount, Rate};
 
@@ -14,30 +15,37 @@ pub fn agents(ctx: &mut Ctx<'_>, _request: GetAgentsRequest) -> Reply {
         .partners
         .iter()
         .filter_map(|p| {
-            Some(Agent::new(
-                p.id.parse().ok()?,
-                format!("Partner {}", p.id),
-                None,
-                None,
-                None,
-            ))
+            Some(Agent {
+                agent_id: p.id.parse().ok()?,
+                name: format!("Partner {}", p.id),
+                country: None,
+                destination_types: None,
+                currencies: None,
+                extra: Extra::default(),
+            })
         })
         .collect();
     for r in &ctx.state.receivers {
-        agents.push(Agent::new(
-            r.id.parse()
+        agents.push(Agent {
+            agent_id: r
+                .id
+                .parse()
                 .map_err(|_| Failure::malformed("bad receiver id"))?,
-            r.name.to_owned(),
-            r.country.parse().ok(),
-            Some(vec![
+            name: r.name.to_owned(),
+            country: r.country.parse().ok(),
+            destination_types: Some(vec![
                 imts_core::enums::DestinationType::Phone,
                 imts_core::enums::DestinationType::Iban,
                 imts_core::enums::DestinationType::Pan,
             ]),
-            r.currency.parse().ok().map(|c| vec![c]),
-        ));
+            currencies: r.currency.parse().ok().map(|c| vec![c]),
+            extra: Extra::default(),
+        });
     }
-    reply(&AgentsResponse::new(agents))
+    reply(&AgentsResponse {
+        agents,
+        extra: Extra::default(),
+    })
 }
 
 /// A quote from the rate table.
@@ -70,13 +78,14 @@ pub fn fees(_ctx: &mut Ctx<'_>, request: FeesRequest) -> Reply {
         &request.currency_target,
     )?;
     let amount = |d| Amount::new(d).map_err(|e| Failure::malformed(e.to_string()));
-    reply(&FeesResponse::new(
-        request.amount_source,
-        request.currency_source,
-        amount(q.fee)?,
-        amount(q.total)?,
+    reply(&FeesResponse {
+        amount_source: request.amount_source,
+        currency_source: request.currency_source,
+        fee: amount(q.fee)?,
+        total_amount: amount(q.total)?,
         rate,
-        amount(q.amount_target)?,
-        request.currency_target,
-    ))
+        amount_target: amount(q.amount_target)?,
+        currency_target: request.currency_target,
+        extra: Extra::default(),
+    })
 }

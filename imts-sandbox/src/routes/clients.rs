@@ -1,7 +1,8 @@
 //! Create person, Create business, Get person info, Get business info.
 
 use imts_core::enums::AmlStatus;
-use imts_core::models::{ClientCreated, ClientInfo, CreateBusinessRequest, CreatePersonRequest};
+use imts_core::models::Extra;
+use imts_core::models::{ClientCreated, ClientInfo, CreateBusinessSealed, CreatePersonSealed};
 use imts_core::personal::{BusinessData, OpenError, PersonData};
 use imts_core::values::{ClientUuid, Timestamp};
 use imts_crypto::Packing;
@@ -41,11 +42,15 @@ fn register(ctx: &mut Ctx<'_>, profile: Profile, rejected: bool) -> Reply {
         },
     );
     let uuid: ClientUuid = uuid.parse().map_err(|_| Failure::malformed("uuid"))?;
-    reply(&ClientCreated::new(uuid, aml))
+    reply(&ClientCreated {
+        client_uuid: uuid,
+        aml_status: aml,
+        extra: Extra::default(),
+    })
 }
 
 /// Create person: decrypt, validate, screen.
-pub fn create_person(ctx: &mut Ctx<'_>, request: CreatePersonRequest) -> Reply {
+pub fn create_person(ctx: &mut Ctx<'_>, request: CreatePersonSealed) -> Reply {
     let key = &ctx.state.partners[ctx.partner].key;
     let person = PersonData::open(&request.encrypted_data, key, Packing::IvCiphertext)
         .map_err(|e| open_failure(&e))?;
@@ -57,7 +62,7 @@ pub fn create_person(ctx: &mut Ctx<'_>, request: CreatePersonRequest) -> Reply {
 }
 
 /// Create business: decrypt, validate, screen.
-pub fn create_business(ctx: &mut Ctx<'_>, request: CreateBusinessRequest) -> Reply {
+pub fn create_business(ctx: &mut Ctx<'_>, request: CreateBusinessSealed) -> Reply {
     let key = &ctx.state.partners[ctx.partner].key;
     let business = BusinessData::open(&request.encrypted_data, key, Packing::IvCiphertext)
         .map_err(|e| open_failure(&e))?;
@@ -88,10 +93,11 @@ pub fn info(ctx: &mut Ctx<'_>, uuid: ClientUuid, business: bool) -> Reply {
         Profile::Business(b) => b.seal(key, Packing::IvCiphertext),
     }
     .map_err(|e| Failure::malformed(e.to_string()))?;
-    reply(&ClientInfo::new(
-        uuid,
-        record.aml.clone(),
-        sealed,
-        Timestamp::new(record.created_at),
-    ))
+    reply(&ClientInfo {
+        client_uuid: uuid,
+        aml_status: record.aml.clone(),
+        encrypted_data: sealed,
+        created_at: Timestamp::new(record.created_at),
+        extra: Extra::default(),
+    })
 }

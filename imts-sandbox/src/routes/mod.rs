@@ -185,7 +185,10 @@ fn verify_body(state: &State, partner: usize, body: &[u8]) -> Result<Vec<u8>, Fa
         .ok_or_else(|| Failure::signature("pg_sig is missing"))?;
     match verify_json(body, &state.partners[partner].signer, &signature) {
         Ok(()) => Ok(body.to_vec()),
-        Err(VerifyError::Mismatch(mismatch)) => Err(Failure::signature(mismatch.to_string())),
+        Err(VerifyError::Mismatch(mismatch)) => Err(Failure::signature(format!(
+            "pg_sig does not match; expected the HMAC-SHA256 of: {}",
+            mismatch.expected_message()
+        ))),
         Err(other) => Err(Failure::malformed(other.to_string())),
     }
 }

@@ -191,10 +191,11 @@ pub fn print(ctx: &mut Ctx<'_>, request: PrintApplicationRequest) -> Reply {
         String::new(),
         "Sender's signature: ______________________".to_owned(),
     ];
-    reply(&PrintedApplication::new(
-        "application/pdf".into(),
-        STANDARD.encode(pdf::one_page(&lines)),
-    ))
+    reply(&PrintedApplication {
+        content_type: "application/pdf".into(),
+        document: STANDARD.encode(pdf::one_page(&lines)),
+        extra: Extra::default(),
+    })
 }
 
 /// Confirm: the sender's AML decides `process` or `error`.
@@ -234,13 +235,14 @@ pub fn search(ctx: &mut Ctx<'_>, request: SearchRequest) -> Reply {
         })
         .collect();
     found.sort_by_key(|t| t.created_at);
-    reply(&SearchResponse::new(
-        found.into_iter().map(TransferRecord::to_wire).collect(),
-    ))
+    reply(&SearchResponse {
+        transfers: found.into_iter().map(TransferRecord::to_wire).collect(),
+        extra: Extra::default(),
+    })
 }
 
 /// Payout: the recipient's AML decides `waiting` or `error`.
-pub fn payout(ctx: &mut Ctx<'_>, request: PayoutRequest) -> Reply {
+pub fn payout(ctx: &mut Ctx<'_>, request: PayoutSealed) -> Reply {
     receivable(ctx, request.transfer_id.as_str())?;
     let key = &ctx.state.partners[ctx.partner].key;
     let recipient =
@@ -337,12 +339,13 @@ pub fn status(ctx: &mut Ctx<'_>, request: StatusRequest) -> Reply {
         request.order_id.as_ref().map(|o| o.as_str()),
     )?;
     let wire = t.to_wire();
-    reply(&StatusResponse::new(
-        wire.transfer_id,
-        wire.order_id,
-        wire.status,
-        Some(Timestamp::new(t.updated_at)),
-    ))
+    reply(&StatusResponse {
+        transfer_id: wire.transfer_id,
+        order_id: wire.order_id,
+        status: wire.status,
+        updated_at: Some(Timestamp::new(t.updated_at)),
+        extra: Extra::default(),
+    })
 }
 
 /// Info.

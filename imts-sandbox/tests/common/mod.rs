@@ -7,9 +7,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use imts_core::enums::{DestinationType, DocumentType};
 use imts_core::models::auth::Token;
-use imts_core::models::CreateTransferRequest;
+use imts_core::models::{CreateTransferRequest, NewTransfer};
+use imts_core::values::{AgentId, Money};
 use imts_core::personal::PersonData;
 use imts_core::{Config, Credentials, Operation, PreparedRequest};
 use imts_crypto::{AgentSecret, PartnerKey};
@@ -158,39 +158,24 @@ impl Partner {
 }
 
 pub fn person(last_name: &str) -> PersonData {
-    PersonData {
-        first_name: "Aigerim".into(),
-        last_name: last_name.into(),
-        middle_name: None,
-        birth_date: "1990-04-12".into(),
-        citizenship: "KAZ".parse().unwrap(),
-        document_type: DocumentType::Passport,
-        document_number: "N1234567".into(),
-        document_issued_at: "2020-01-15".into(),
-        document_expires_at: None,
-        phone: "77011234567".parse().unwrap(),
-        address: None,
-    }
+    imts_sandbox::samples::person(last_name).unwrap()
 }
 
+/// The sample transfer, for 100.50 KZT, directed to `target` when given.
 pub fn create_transfer(
     client_uuid: &str,
     order_id: &str,
     target: Option<&str>,
 ) -> CreateTransferRequest {
-    CreateTransferRequest::new(
-        client_uuid.parse().unwrap(),
-        DestinationType::Phone,
-        "998901234567".parse().unwrap(),
-        target.map(|t| t.parse().unwrap()),
-        "UZB".parse().unwrap(),
-        order_id.parse().unwrap(),
-        "100.50".parse().unwrap(),
-        "KZT".parse().unwrap(),
-        "UZS".parse().unwrap(),
-        "Family support".into(),
-        None,
-    )
+    let sample = imts_sandbox::samples::new_transfer(&client_uuid.parse().unwrap(), order_id).unwrap();
+    let request = CreateTransferRequest::new(NewTransfer {
+        amount: Money::new("100.50".parse().unwrap(), "KZT".parse().unwrap()),
+        ..sample
+    });
+    match target {
+        Some(agent) => request.with_target_agent_id(agent.parse::<AgentId>().unwrap()),
+        None => request,
+    }
 }
 
 pub fn key(hex: &str) -> PartnerKey {

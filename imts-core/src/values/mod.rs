@@ -13,6 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use zeroize::Zeroize;
 
+mod compound;
+pub use compound::{Destination, Lookup, Money};
+
 /// A value that breaks the contract's format rules. Names the field and says what was wrong; it
 /// never repeats a personal-data value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,6 +238,7 @@ macro_rules! string_value {
             }
         }
 
+        impl crate::wire::sealed::Sealed for $name {}
         impl crate::wire::SignValue for $name {
             fn sign_text(&self) -> crate::wire::SignText<'_> {
                 crate::wire::SignText::Text(&self.0)
@@ -433,18 +437,21 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+impl crate::wire::sealed::Sealed for Amount {}
 impl crate::wire::SignValue for Amount {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
         crate::wire::SignText::Decimal(self.0)
     }
 }
 
+impl crate::wire::sealed::Sealed for Rate {}
 impl crate::wire::SignValue for Rate {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
         crate::wire::SignText::Decimal(self.0)
     }
 }
 
+impl crate::wire::sealed::Sealed for Timestamp {}
 impl crate::wire::SignValue for Timestamp {
     fn sign_text(&self) -> crate::wire::SignText<'_> {
         crate::wire::SignText::Display(self)
