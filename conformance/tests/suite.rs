@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use imts::config::Packing;
 use imts::models::*;
-use imts::types::{ErrorCode, OriginatorType, TransferStatus};
+use imts::types::{Destination, ErrorCode, OriginatorType, TransferStatus};
 use imts::Error;
 use imts_conformance::*;
 use imts_sandbox::{FaultRule, SandboxConfig};
@@ -44,23 +44,12 @@ fn full_life_cycle<A: Api>(make: MakeApi<A>) {
         .call(&ConfirmRequest::new(t.transfer_id.clone()))
         .unwrap();
     assert_eq!(confirmed.status, TransferStatus::Process);
-    let found = api
-        .call(&{
-            let r = SearchRequest::new(imts::types::Destination::Phone(
-                "998901234567".parse().unwrap(),
-            ));
-            match confirmed.transfer_code.clone() {
-                Some(v) => r.with_transfer_code(v),
-                None => r,
-            }
-        })
-        .unwrap();
+    let search = SearchRequest::new(Destination::Phone("998901234567".parse().unwrap()))
+        .with_transfer_code(confirmed.transfer_code.clone().unwrap());
+    let found = api.call(&search).unwrap();
     assert_eq!(found.transfers.len(), 1);
     let waiting = api
-        .call(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("Karimov"),
-        })
+        .call(&Payout::new(t.transfer_id.clone(), person("Karimov")))
         .unwrap();
     assert_eq!(waiting.status, TransferStatus::Waiting);
     let done = api
@@ -306,10 +295,7 @@ fn faults_on_reads_and_writes<A: Api>(make: MakeApi<A>) {
         .unwrap();
     assert_eq!(confirmed.status, TransferStatus::Process);
     f.api
-        .call(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("Karimov"),
-        })
+        .call(&Payout::new(t.transfer_id.clone(), person("Karimov")))
         .unwrap();
     let done = f
         .api

@@ -9,13 +9,14 @@
 //! use imts_http_reqwest::AsyncClient;
 //! use imts_core::{Config, Credentials};
 //! use imts_core::models::StatusRequest;
+//! use imts_core::values::Lookup;
 //! use imts_core::{AgentSecret, PartnerKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?)
 //!     .with_partner_key(PartnerKey::parse(&std::env::var("IMTS_PARTNER_KEY")?)?);
 //! let client = AsyncClient::new(credentials, Config::new("http://127.0.0.1:8080"))?;
-//! let status = client.status(&StatusRequest::new(imts_core::values::Lookup::OrderId("ORD-1".parse()?))).await?;
+//! let status = client.status(&StatusRequest::new(Lookup::OrderId("ORD-1".parse()?))).await?;
 //! println!("{}", status.status);
 //! # Ok(())
 //! # }
@@ -157,12 +158,10 @@ impl AsyncClient<ReqwestTransport> {
     /// A client over reqwest.
     ///
     /// # Errors
-    /// When the HTTP client cannot be built.
+    /// [`Error::ClientBuild`] when the HTTP client cannot be built (its TLS setup failed).
     pub fn new(credentials: Credentials, config: Config) -> Result<Self, Error> {
-        let transport = ReqwestTransport::new(CONNECT_TIMEOUT).map_err(|e| Error::Transport {
-            endpoint: "client".into(),
-            error: TransportError::new(TransportErrorKind::Other, e.to_string()),
-        })?;
+        let transport = ReqwestTransport::new(CONNECT_TIMEOUT)
+            .map_err(|e| Error::ClientBuild(format!("the HTTP client: {e}")))?;
         Ok(Self::with_transport(transport, credentials, config))
     }
 }

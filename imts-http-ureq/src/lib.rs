@@ -6,12 +6,13 @@
 //! use imts_http_ureq::BlockingClient;
 //! use imts_core::{Config, Credentials};
 //! use imts_core::models::StatusRequest;
+//! use imts_core::values::Lookup;
 //! use imts_core::AgentSecret;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new("my-agent-id".parse()?, AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?);
 //! let client = BlockingClient::new(credentials, Config::new("http://127.0.0.1:8080"));
-//! let status = client.status(&StatusRequest::new(imts_core::values::Lookup::OrderId("ORD-1".parse()?)))?;
+//! let status = client.status(&StatusRequest::new(Lookup::OrderId("ORD-1".parse()?)))?;
 //! println!("{}", status.status);
 //! # Ok(())
 //! # }

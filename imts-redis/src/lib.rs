@@ -21,7 +21,8 @@
 //! # }
 //! ```
 
-#[doc(hidden)]
+/// A throwaway `redis-server` for tests (feature `test-util`).
+#[cfg(feature = "test-util")]
 pub mod test_server;
 
 use std::sync::Mutex;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use imts_core::enums::{AmlStatus, DestinationType, ErrorCode, OriginatorType, TransferStatus};
+use imts_core::enums::{AmlStatus, ErrorCode, OriginatorType, TransferStatus};
 use imts_core::models::*;
 use imts_core::personal::{BusinessData, PersonData, Representative};
 use imts_crypto::Packing;

@@ -104,7 +104,7 @@ pub mod config {
 }
 
 pub mod error {
-    //! The parts of an [`Error`](crate::Error): the API's error answers and transport failures.
+    //! The parts of an [`Error`]: the API's error answers and transport failures.
     pub use imts_core::error::*;
     pub use imts_crypto::{DecryptError, KeyError};
 }
@@ -138,3 +138,8 @@ pub mod protocol {
     #[cfg(feature = "blocking")]
     pub use imts_http_ureq::UreqTransport;
 }
+
+/// The repository README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

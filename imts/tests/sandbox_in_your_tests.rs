@@ -3,6 +3,7 @@
 //! example and a test that runs in CI.)
 
 use imts::models::{FeesRequest, StatusRequest};
+use imts::types::Lookup;
 use imts::{AsyncClient, Config, Credentials};
 use imts_sandbox::{AgentConfig, Sandbox, SandboxConfig};
 
@@ -35,7 +36,7 @@ async fn my_service_quotes_fees_and_handles_unknown_orders() {
     assert_eq!(fees.amount_target.to_string(), "3212500.00");
 
     let missing = client
-        .status(&StatusRequest::new(imts::types::Lookup::OrderId(
+        .status(&StatusRequest::new(Lookup::OrderId(
             "never-created".parse().unwrap(),
         )))
         .await

@@ -159,11 +159,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     let sender_person = person("Aigerim", "Ivanova")?;
     let recipient = person("Bekzod", "Karimov")?;
-    let sender = CreatePerson::new(
-        sender_person.clone(),
-        value("KAZ")?,
-        value("77011234567")?,
-    );
+    let sender = CreatePerson::new(sender_person.clone(), value("KAZ")?, value("77011234567")?);
     let sender = story.step(
         "register person",
         || client.call(&sender),
@@ -248,9 +244,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     )?;
     story.step(
         "pay out",
-        || {
-            client.call(&Payout::new(id.clone(), recipient.clone()))
-        },
+        || client.call(&Payout::new(id.clone(), recipient.clone())),
         |t| format!("status {}", t.status),
     )?;
     story.step(

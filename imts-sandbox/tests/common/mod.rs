@@ -9,8 +9,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use imts_core::models::auth::Token;
 use imts_core::models::{CreateTransferRequest, NewTransfer};
-use imts_core::values::{AgentId, Money};
 use imts_core::personal::PersonData;
+use imts_core::values::{AgentId, Money};
 use imts_core::{Config, Credentials, Operation, PreparedRequest};
 use imts_crypto::{AgentSecret, PartnerKey};
 use imts_sandbox::{AgentConfig, Sandbox, SandboxConfig};
@@ -167,7 +167,8 @@ pub fn create_transfer(
     order_id: &str,
     target: Option<&str>,
 ) -> CreateTransferRequest {
-    let sample = imts_sandbox::samples::new_transfer(&client_uuid.parse().unwrap(), order_id).unwrap();
+    let sample =
+        imts_sandbox::samples::new_transfer(&client_uuid.parse().unwrap(), order_id).unwrap();
     let request = CreateTransferRequest::new(NewTransfer {
         amount: Money::new("100.50".parse().unwrap(), "KZT".parse().unwrap()),
         ..sample
