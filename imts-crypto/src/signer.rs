@@ -4,6 +4,8 @@ use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::secret::AgentSecret;
 
@@ -54,6 +56,8 @@ impl Signer {
     pub fn message(&self) -> SigningMessage<'_> {
         SigningMessage {
             mac: self.keyed.clone(),
+            pending: Zeroizing::new([0; PENDING]),
+            pending_len: 0,
             signer: self,
         }
     }
@@ -133,53 +137,87 @@ impl fmt::Debug for Signer {
     }
 }
 
+/// Message bytes gathered before they are handed to the MAC: a signature's values are short,
+/// and one `update` per few values costs less than two per value.
+const PENDING: usize = 128;
+
 /// A message being signed: each pushed value is followed by `;`, and the secret closes it.
-/// Bytes go straight into the MAC's block buffer; the MAC state (which holds the secret's bytes
-/// at the end) is wiped when the message is dropped or finished; nothing is allocated.
+/// Values are gathered in a small buffer and handed to the MAC a block or more at a time; the
+/// buffer and the MAC state (which holds the secret's bytes at the end) are wiped when the
+/// message is dropped or finished; nothing is allocated.
 pub struct SigningMessage<'s> {
     mac: HmacSha256,
+    /// Bytes not yet given to the MAC (values may be personal: wiped on drop).
+    pending: Zeroizing<[u8; PENDING]>,
+    pending_len: usize,
     signer: &'s Signer,
 }
 
 impl SigningMessage<'_> {
+    /// Appends bytes of the message.
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let end = self.pending_len + bytes.len();
+        if end <= PENDING {
+            self.pending[self.pending_len..end].copy_from_slice(bytes);
+            self.pending_len = end;
+        } else {
+            self.flush();
+            if bytes.len() < PENDING {
+                self.pending[..bytes.len()].copy_from_slice(bytes);
+                self.pending_len = bytes.len();
+            } else {
+                self.mac.update(bytes);
+            }
+        }
+    }
+
+    /// Hands the gathered bytes to the MAC.
+    fn flush(&mut self) {
+        self.mac.update(&self.pending[..self.pending_len]);
+        self.pending_len = 0;
+    }
+
     /// Appends one value and its `;` separator.
     #[inline]
     pub fn push(&mut self, value: &[u8]) {
-        self.mac.update(value);
-        self.mac.update(b";");
+        self.write(value);
+        self.write(b";");
     }
 
     /// Appends bytes to the current value (no separator): for values rendered in pieces.
     #[inline]
     pub fn push_part(&mut self, bytes: &[u8]) {
-        self.mac.update(bytes);
+        self.write(bytes);
     }
 
     /// Ends the current value with its `;` separator (after [`push_part`](Self::push_part)).
     #[inline]
     pub fn end_value(&mut self) {
-        self.mac.update(b";");
+        self.write(b";");
     }
 
-    /// Appends the secret: the message is complete.
-    fn close(mut self) -> HmacSha256 {
+    /// Appends the secret and computes the tag (consuming the MAC where it lies, so its state is
+    /// not moved on the way).
+    #[inline]
+    fn tag(mut self) -> hmac::digest::Output<HmacSha256> {
+        self.flush();
         self.mac.update(self.signer.secret.expose_secret());
-        self.mac
+        self.mac.finalize().into_bytes()
     }
 
     /// Appends the secret and returns the signature.
     #[must_use]
     #[inline]
     pub fn finish(self) -> PgSig {
-        let tag = self.close().finalize().into_bytes();
+        let tag = self.tag();
         let mut hex = [0u8; TAG_LEN * 2];
         crate::hex::encode_into(&tag, &mut hex);
         PgSig(hex)
     }
 
     /// Appends the secret and compares with `signature` (64 hex digits, either case) in constant
-    /// time (the `hmac` crate's `verify_slice`). A signature that is not 64 hex digits never
-    /// matches.
+    /// time (`subtle`). A signature that is not 64 hex digits never matches.
     #[must_use]
     #[inline]
     pub fn verify(self, signature: &str) -> bool {
@@ -187,7 +225,8 @@ impl SigningMessage<'_> {
         if crate::hex::decode_into(signature.as_bytes(), &mut expected).is_none() {
             return false;
         }
-        self.close().verify_slice(&expected).is_ok()
+        let tag = self.tag();
+        bool::from(tag.as_slice().ct_eq(&expected))
     }
 }
 

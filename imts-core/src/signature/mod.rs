@@ -5,12 +5,13 @@
 //! dotted keys (`parent.child`, `parent.0`); keys are sorted byte-wise; strings are signed as they
 //! are, numbers exactly as written in the JSON text (never through a float), booleans as `1`/`0`.
 
-use std::borrow::Cow;
+mod flatten;
+
 use std::fmt;
 
 use imts_crypto::{PgSig, Signer, SECRET_MASK};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+
+use flatten::sorted_leaves;
 
 /// The name of the signature field, which is never itself signed.
 pub const SIGNATURE_FIELD: &str = "pg_sig";
@@ -173,98 +174,6 @@ impl CanonicalParams {
     }
 }
 
-fn describe_start(text: &[u8]) -> String {
-    match text.first() {
-        Some(b'[') => "an array".into(),
-        Some(b'"') => "a string".into(),
-        Some(b't' | b'f') => "a boolean".into(),
-        Some(b'n') => "null".into(),
-        _ => "a number or invalid text".into(),
-    }
-}
-
-/// A flattened parameter, borrowed from the body where no unescaping was needed.
-type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
-
-fn join_key<'a>(prefix: Option<&str>, key: Cow<'a, str>) -> Cow<'a, str> {
-    match prefix {
-        Some(p) => Cow::Owned(format!("{p}.{key}")),
-        None => key,
-    }
-}
-
-/// Flattens a JSON value into `(key, value)` leaves, borrowing from `raw` where it can.
-fn flatten<'a>(
-    raw: &'a RawValue,
-    key: Option<Cow<'a, str>>,
-    depth: usize,
-    out: &mut Vec<Pair<'a>>,
-) -> Result<(), CanonicalError> {
-    if depth > MAX_DEPTH {
-        return Err(CanonicalError::TooDeep);
-    }
-    let text = raw.get();
-    let invalid = |e: serde_json::Error| CanonicalError::InvalidJson(e.to_string());
-    let leaf = |out: &mut Vec<Pair<'a>>, key: Option<Cow<'a, str>>, value: Cow<'a, str>| {
-        out.push((key.unwrap_or(Cow::Borrowed("")), value));
-    };
-    match text.as_bytes().first() {
-        Some(b'{') => {
-            let entries = serde_json::from_str::<Entries<'a>>(text).map_err(invalid)?;
-            for (name, value) in entries.0 {
-                if key.is_none() && name == SIGNATURE_FIELD {
-                    continue;
-                }
-                flatten(value, Some(join_key(key.as_deref(), name)), depth + 1, out)?;
-            }
-        }
-        Some(b'[') => {
-            let items: Vec<&'a RawValue> = serde_json::from_str(text).map_err(invalid)?;
-            for (index, value) in items.into_iter().enumerate() {
-                let name = Cow::Owned(index.to_string());
-                flatten(value, Some(join_key(key.as_deref(), name)), depth + 1, out)?;
-            }
-        }
-        Some(b'"') => {
-            let inner = &text[1..text.len().saturating_sub(1).max(1)];
-            let value = if inner.contains('\\') {
-                Cow::Owned(serde_json::from_str::<String>(text).map_err(invalid)?)
-            } else {
-                Cow::Borrowed(inner)
-            };
-            if !value.is_empty() {
-                leaf(out, key, value);
-            }
-        }
-        Some(b't') => leaf(out, key, Cow::Borrowed(SIGNED_TRUE)),
-        Some(b'f') => leaf(out, key, Cow::Borrowed(SIGNED_FALSE)),
-        Some(b'n') => {}
-        // A number: its exact written digits.
-        _ => leaf(out, key, Cow::Borrowed(text)),
-    }
-    Ok(())
-}
-
-/// The sorted, checked leaves of a JSON object body (borrowed from it).
-fn sorted_leaves(body: &[u8]) -> Result<Vec<Pair<'_>>, CanonicalError> {
-    let trimmed = body.trim_ascii();
-    if trimmed.is_empty() {
-        return Ok(Vec::new());
-    }
-    if trimmed.first() != Some(&b'{') {
-        return Err(CanonicalError::NotAnObject(describe_start(trimmed)));
-    }
-    let raw: &RawValue =
-        serde_json::from_slice(trimmed).map_err(|e| CanonicalError::InvalidJson(e.to_string()))?;
-    let mut pairs = Vec::new();
-    flatten(raw, None, 0, &mut pairs)?;
-    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(CanonicalError::DuplicateKey(w[0].0.to_string()));
-    }
-    Ok(pairs)
-}
-
 /// Signs a JSON object body as it is (the signature of [`CanonicalParams::from_json`]),
 /// borrowing its keys and values wherever they have no escapes.
 ///
@@ -314,59 +223,6 @@ pub enum VerifyError {
     /// The signature does not match.
     #[error(transparent)]
     Mismatch(#[from] SignatureMismatch),
-}
-
-/// A key, borrowed from the input unless it had escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-/// An object's entries in document order, with their raw values. Repeated keys are caught
-/// after flattening and sorting (linear time, whatever the number of keys).
-struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor;
-        impl<'de> Visitor<'de> for EntriesVisitor {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    let value = map.next_value()?;
-                    entries.push((key, value));
-                }
-                Ok(Entries(entries))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-                Err(de::Error::custom("expected an object"))
-            }
-        }
-        deserializer.deserialize_map(EntriesVisitor)
-    }
 }
 
 #[cfg(test)]
