@@ -75,12 +75,7 @@ fn storm<A: Api>(make: MakeApi<A>, label: &str) {
             let id = t.transfer_id.clone();
             let steps: [&dyn Fn() -> Result<Transfer, Error>; 3] = [
                 &|| f.api.call(&ConfirmRequest::new(id.clone())),
-                &|| {
-                    f.api.call(&Payout {
-                        transfer_id: id.clone(),
-                        recipient: person("Karimov"),
-                    })
-                },
+                &|| f.api.call(&Payout::new(id.clone(), person("Karimov"))),
                 &|| f.api.call(&PayoutConfirmRequest::new(id.clone())),
             ];
             for step in steps {

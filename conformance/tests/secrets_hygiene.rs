@@ -177,11 +177,11 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
                 result
             }};
         }
-        let sender = go!(CreatePerson {
-            person: person.clone(),
-            country: "KAZ".parse().unwrap(),
-            phone: "77011234567".parse().unwrap()
-        })
+        let sender = go!(CreatePerson::new(
+            person.clone(),
+            "KAZ".parse().unwrap(),
+            "77011234567".parse().unwrap()
+        ))
         .unwrap();
         go!(PersonInfoRequest::new(sender.client_uuid.clone())).unwrap();
         go!(FeesRequest::new(
@@ -197,11 +197,7 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
             "998901234567".parse().unwrap()
         )))
         .unwrap();
-        go!(Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person.clone()
-        })
-        .unwrap();
+        go!(Payout::new(t.transfer_id.clone(), person.clone())).unwrap();
         go!(PayoutConfirmRequest::new(t.transfer_id.clone())).unwrap();
         go!(InfoRequest::new(imts::types::Lookup::TransferId(
             t.transfer_id.clone()

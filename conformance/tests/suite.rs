@@ -121,10 +121,10 @@ fn aml_rejections<A: Api>(make: MakeApi<A>) {
         .unwrap();
     let paid = f
         .api
-        .call(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("AML-REJECT-Doe"),
-        })
+        .call(&Payout::new(
+            t.transfer_id.clone(),
+            person("AML-REJECT-Doe"),
+        ))
         .unwrap();
     assert_eq!(
         (paid.status, paid.error_code),

@@ -95,10 +95,7 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
         .await
         .unwrap();
     client
-        .payout(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person,
-        })
+        .payout(&Payout::new(t.transfer_id.clone(), person))
         .await
         .unwrap();
     let done = client

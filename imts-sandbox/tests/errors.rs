@@ -11,11 +11,11 @@ use imts_crypto::Signer;
 use imts_sandbox::SandboxConfig;
 
 async fn client(partner: &Partner) -> String {
-    let op = CreatePerson {
-        person: person("Ivanova"),
-        country: "KAZ".parse().unwrap(),
-        phone: "77011234567".parse().unwrap(),
-    };
+    let op = CreatePerson::new(
+        person("Ivanova"),
+        "KAZ".parse().unwrap(),
+        "77011234567".parse().unwrap(),
+    );
     partner.ok(&op).await.client_uuid.to_string()
 }
 

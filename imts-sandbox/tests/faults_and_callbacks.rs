@@ -18,11 +18,11 @@ use imts_sandbox::{CallbackTarget, FaultRule, SandboxConfig};
 use tokio::sync::mpsc;
 
 async fn client(partner: &Partner) -> String {
-    let op = CreatePerson {
-        person: person("Ivanova"),
-        country: "KAZ".parse().unwrap(),
-        phone: "77011234567".parse().unwrap(),
-    };
+    let op = CreatePerson::new(
+        person("Ivanova"),
+        "KAZ".parse().unwrap(),
+        "77011234567".parse().unwrap(),
+    );
     partner.ok(&op).await.client_uuid.to_string()
 }
 

@@ -5,16 +5,16 @@ mod common;
 use common::*;
 use imts_core::enums::{AmlStatus, ErrorCode, OriginatorType, TransferStatus};
 use imts_core::models::*;
-use imts_core::personal::{BusinessData, PersonData, Representative};
+use imts_core::personal::{BusinessData, PersonData};
 use imts_crypto::Packing;
 use imts_sandbox::SandboxConfig;
 
 async fn register(partner: &Partner, last_name: &str) -> String {
-    let op = CreatePerson {
-        person: person(last_name),
-        country: "KAZ".parse().unwrap(),
-        phone: "77011234567".parse().unwrap(),
-    };
+    let op = CreatePerson::new(
+        person(last_name),
+        "KAZ".parse().unwrap(),
+        "77011234567".parse().unwrap(),
+    );
     partner.ok(&op).await.client_uuid.to_string()
 }
 
@@ -59,23 +59,12 @@ async fn a_full_life_cycle_touches_every_endpoint() {
     let back = PersonData::open(&info.encrypted_data, &key(KEY_1), Packing::IvCiphertext).unwrap();
     assert!(back == person("Ivanova"));
 
-    let business = BusinessData {
-        company_name: "Silk Road LLP".into(),
-        registration_number: "123456789012".into(),
-        country: "KAZ".parse().unwrap(),
-        address: "Almaty, Abay 1".into(),
-        representative: Representative {
-            first_name: "Daniyar".into(),
-            last_name: "Seitkali".into(),
-            document_type: imts_core::enums::DocumentType::IdCard,
-            document_number: "0123456".into(),
-        },
-    };
+    let business = imts_sandbox::samples::business("Silk Road LLP").unwrap();
     let created = sender
-        .ok(&CreateBusiness {
-            business: business.clone(),
-            country: "KAZ".parse().unwrap(),
-        })
+        .ok(&CreateBusiness::new(
+            business.clone(),
+            "KAZ".parse().unwrap(),
+        ))
         .await;
     let info = sender
         .ok(&BusinessInfoRequest::new(created.client_uuid.clone()))
@@ -123,10 +112,7 @@ async fn a_full_life_cycle_touches_every_endpoint() {
     assert!(none.transfers.is_empty());
 
     let waiting = receiver
-        .ok(&Payout {
-            transfer_id: id.clone(),
-            recipient: person("Karimov"),
-        })
+        .ok(&Payout::new(id.clone(), person("Karimov")))
         .await;
     assert_eq!(waiting.status, TransferStatus::Waiting);
     let done = receiver.ok(&PayoutConfirmRequest::new(id.clone())).await;
@@ -193,10 +179,10 @@ async fn aml_rejects_on_both_sides() {
         .ok(&ConfirmRequest::new(t.transfer_id.clone()))
         .await;
     let paid = partner
-        .ok(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("AML-REJECT-Doe"),
-        })
+        .ok(&Payout::new(
+            t.transfer_id.clone(),
+            person("AML-REJECT-Doe"),
+        ))
         .await;
     assert_eq!(paid.status, TransferStatus::Error);
     assert_eq!(paid.error_code, Some(ErrorCode::AmlRejected));
@@ -229,10 +215,7 @@ async fn directed_transfers_are_invisible_to_other_agents() {
         .await;
     assert!(found.transfers.is_empty());
     let answer = other
-        .call(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("Karimov"),
-        })
+        .call(&Payout::new(t.transfer_id.clone(), person("Karimov")))
         .await;
     assert_eq!((answer.status, answer.code()), (404, "not_found".into()));
     // Directed to agent-2 instead: it may pay out.
@@ -241,10 +224,7 @@ async fn directed_transfers_are_invisible_to_other_agents() {
         .await;
     sender.ok(&ConfirmRequest::new(t.transfer_id.clone())).await;
     let paid = other
-        .ok(&Payout {
-            transfer_id: t.transfer_id.clone(),
-            recipient: person("Karimov"),
-        })
+        .ok(&Payout::new(t.transfer_id.clone(), person("Karimov")))
         .await;
     assert_eq!(paid.status, TransferStatus::Waiting);
     sandbox.shutdown().await;

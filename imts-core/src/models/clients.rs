@@ -10,6 +10,7 @@ use crate::wire_object;
 /// Create person, as a caller states it: the person in clear, sealed with the partner key when
 /// the request is built (into a [`CreatePersonSealed`]).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct CreatePerson {
     /// The person (encrypted into `encrypted_data`).
     pub person: PersonData,
@@ -44,6 +45,7 @@ impl fmt::Debug for CreatePerson {
 /// Create business, as a caller states it: the company in clear, sealed when the request is built
 /// (into a [`CreateBusinessSealed`]).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct CreateBusiness {
     /// The company (encrypted into `encrypted_data`).
     pub business: BusinessData,

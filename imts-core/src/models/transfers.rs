@@ -232,6 +232,7 @@ wire_object! {
 /// Payout, as a caller states it: the recipient in clear, sealed with the partner key when the
 /// request is built (into a [`PayoutSealed`]).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Payout {
     /// The transfer to pay out.
     pub transfer_id: TransferId,
