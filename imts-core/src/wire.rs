@@ -80,16 +80,12 @@ pub trait SignValue: sealed::Sealed {
     /// This value's part of the signature.
     fn sign_text(&self) -> SignText<'_>;
 
-    /// Whether this value can only be signed through the JSON path.
-    #[inline]
-    fn needs_json(&self) -> bool {
-        matches!(self.sign_text(), SignText::Unsupported)
-    }
-
-    /// Pushes this value (and its separator) into `message`, or nothing when it is skipped.
+    /// Pushes this value (and its separator) into `message`, or nothing when it is skipped;
+    /// `false` when it can only be signed through the JSON path (the message is then to be
+    /// discarded).
     #[inline(always)]
-    fn push_signed(&self, message: &mut imts_crypto::SigningMessage<'_>) {
-        push_text(self.sign_text(), message);
+    fn push_signed(&self, message: &mut imts_crypto::SigningMessage<'_>) -> bool {
+        push_text(self.sign_text(), message)
     }
 }
 
@@ -128,13 +124,15 @@ impl<T> SignValue for Vec<T> {
 /// pusher, where the field's type settles the `match` at compile time.
 #[doc(hidden)]
 #[inline(always)]
-pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) {
+pub fn push_text(text: SignText<'_>, message: &mut imts_crypto::SigningMessage<'_>) -> bool {
     match text {
         SignText::Text(text) => message.push(text.as_bytes()),
         SignText::Display(value) => push_display(value, message),
         SignText::Decimal(value) => push_decimal(value, message),
-        SignText::Skip | SignText::Unsupported => {}
+        SignText::Skip => {}
+        SignText::Unsupported => return false,
     }
+    true
 }
 
 #[inline(never)]
@@ -271,8 +269,9 @@ pub mod sealed {
 
 /// A wire object that can be signed field by field, without JSON. Sealed.
 pub trait SignFields: sealed::Sealed {
-    /// Pushes the signed values in canonical order; `false` (nothing pushed) when the object
-    /// needs the JSON path (unknown fields, arrays).
+    /// Pushes the signed values in canonical order; `false` when the object needs the JSON path
+    /// (unknown fields, arrays): the message is then incomplete and must be discarded, as
+    /// `Signer::try_sign_with` does.
     fn sign_fields(&self, message: &mut imts_crypto::SigningMessage<'_>) -> bool;
 }
 
@@ -344,19 +343,18 @@ macro_rules! wire_object {
 
         impl $crate::wire::SignFields for $name {
             fn sign_fields(&self, message: &mut $crate::wire::SigningMessage<'_>) -> bool {
-                type Push = fn(&$name, &mut $crate::wire::SigningMessage<'_>);
+                type Push = fn(&$name, &mut $crate::wire::SigningMessage<'_>) -> bool;
                 const NAMES: &[&str] = &[$($crate::wire::wire_name(stringify!($field))),*];
                 // Field indices in byte-wise name order, and one pusher per field: computed at
                 // compile time, so signing is a loop of direct pushes.
                 const ORDER: [usize; NAMES.len()] = $crate::wire::sorted_order(NAMES);
                 const PUSH: &[Push] = &[$(|object, message| $crate::wire::SignValue::push_signed(&object.$field, message)),*];
-                if !self.extra.is_empty() $(|| $crate::wire::SignValue::needs_json(&self.$field))* {
+                if !self.extra.is_empty() {
                     return false;
                 }
-                for index in ORDER {
-                    PUSH[index](self, message);
-                }
-                true
+                // A field that needs the JSON path stops the push; the caller then discards the
+                // partial message (`Signer::try_sign_with`).
+                ORDER.iter().all(|&index| PUSH[index](self, message))
             }
         }
 

@@ -14,14 +14,41 @@ use serde_json::value::RawValue;
 
 use super::{CanonicalError, MAX_DEPTH, SIGNATURE_FIELD, SIGNED_FALSE, SIGNED_TRUE};
 
-/// A flattened parameter `(key, value)`, borrowed from the body where no unescaping was needed.
-pub(super) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+/// A flattened parameter, borrowed from the body where no unescaping was needed.
+pub(super) struct Leaf<'a> {
+    /// The key's first 8 bytes as a big-endian number, zero-padded: most keys differ there, so
+    /// sorting compares one number instead of calling `memcmp` (equal prefixes compare in full).
+    order: u64,
+    pub(super) key: Cow<'a, str>,
+    pub(super) value: Cow<'a, str>,
+}
+
+impl<'a> Leaf<'a> {
+    fn new(key: Cow<'a, str>, value: Cow<'a, str>) -> Self {
+        let head = &key.as_bytes()[..key.len().min(8)];
+        let word = head
+            .iter()
+            .fold(0u64, |word, &byte| (word << 8) | u64::from(byte));
+        // Left-aligned: a key of n < 8 bytes is followed by 8 - n zero bytes (none for n = 0).
+        let padding = u32::try_from(8 * (8 - head.len())).unwrap_or(0);
+        let order = word.checked_shl(padding).unwrap_or(0);
+        Self { order, key, value }
+    }
+
+    /// Byte-wise order of the keys. Zero padding keeps the prefix a faithful first step: where
+    /// two padded prefixes differ, the keys differ at that byte, or the shorter one ended there.
+    fn cmp_keys(&self, other: &Self) -> std::cmp::Ordering {
+        self.order
+            .cmp(&other.order)
+            .then_with(|| self.key.as_bytes().cmp(other.key.as_bytes()))
+    }
+}
 
 /// A nested object or array still to be flattened: its key, its raw text, its depth.
 type Pending<'a> = (Cow<'a, str>, &'a RawValue, usize);
 
 /// The sorted, checked leaves of a JSON object body (borrowed from it).
-pub(super) fn sorted_leaves(body: &[u8]) -> Result<Vec<Pair<'_>>, CanonicalError> {
+pub(super) fn sorted_leaves(body: &[u8]) -> Result<Vec<Leaf<'_>>, CanonicalError> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
         return Ok(Vec::new());
@@ -51,16 +78,16 @@ pub(super) fn sorted_leaves(body: &[u8]) -> Result<Vec<Pair<'_>>, CanonicalError
         });
     }
     let mut leaves = out.leaves;
-    leaves.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if let Some(w) = leaves.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(CanonicalError::DuplicateKey(w[0].0.to_string()));
+    leaves.sort_unstable_by(Leaf::cmp_keys);
+    if let Some(w) = leaves.windows(2).find(|w| w[0].key == w[1].key) {
+        return Err(CanonicalError::DuplicateKey(w[0].key.to_string()));
     }
     Ok(leaves)
 }
 
 /// What flattening has found so far.
 struct Out<'a> {
-    leaves: Vec<Pair<'a>>,
+    leaves: Vec<Leaf<'a>>,
     pending: Vec<Pending<'a>>,
     /// Set when nesting went past [`MAX_DEPTH`] (the parse then stops with an error).
     too_deep: bool,
@@ -115,7 +142,7 @@ impl<'a> Level<'_, '_, 'a> {
             _ => Cow::Borrowed(text),
         };
         if !value.is_empty() {
-            self.out.leaves.push((key, value));
+            self.out.leaves.push(Leaf::new(key, value));
         }
         Ok(())
     }

@@ -97,7 +97,7 @@ impl CanonicalParams {
         Ok(Self {
             pairs: pairs
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|leaf| (leaf.key.into_owned(), leaf.value.into_owned()))
                 .collect(),
         })
     }
@@ -184,7 +184,7 @@ impl CanonicalParams {
 /// [`CanonicalError`] as for [`CanonicalParams::from_json`].
 pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> {
     let pairs = sorted_leaves(body)?;
-    Ok(signer.sign(pairs.iter().map(|(_, v)| v.as_bytes())))
+    Ok(signer.sign(pairs.iter().map(|leaf| leaf.value.as_bytes())))
 }
 
 /// Verifies `signature` over a JSON object body, in constant time.
@@ -194,11 +194,11 @@ pub fn sign_json(body: &[u8], signer: &Signer) -> Result<PgSig, CanonicalError> 
 /// [`VerifyError::Mismatch`] with the expected message (secret masked).
 pub fn verify_json(body: &[u8], signer: &Signer, signature: &str) -> Result<(), VerifyError> {
     let pairs = sorted_leaves(body)?;
-    if signer.verify(pairs.iter().map(|(_, v)| v.as_bytes()), signature) {
+    if signer.verify(pairs.iter().map(|leaf| leaf.value.as_bytes()), signature) {
         return Ok(());
     }
     Err(VerifyError::Mismatch(SignatureMismatch {
-        masked_message: masked_message(pairs.iter().map(|(_, v)| v.as_ref())),
+        masked_message: masked_message(pairs.iter().map(|leaf| leaf.value.as_ref())),
     }))
 }
 
