@@ -33,7 +33,7 @@ use crate::models::auth::Token;
 use crate::models::{InfoRequest, Transfer};
 use crate::operation::{Operation, PreparedRequest, Subject};
 use crate::response;
-use crate::retry::{retry_after, JitterRng, RetryPolicy};
+use crate::retry::{classify, retry_after, Action, JitterRng, Outcome, RetryPolicy};
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -331,11 +331,8 @@ impl Driver {
     }
 
     fn token_failed(&mut self, error: Error, now: OffsetDateTime) {
-        let retryable = match &error {
-            Error::Transport { .. } => true,
-            Error::Api { error: api, .. } => api.http_status == 429 || api.http_status >= 500,
-            _ => false,
-        };
+        // Before the request was sent: a transient failure is retried whatever the class.
+        let retryable = error.is_retryable();
         // A failed token exchange uses up an attempt, so an unreachable server ends the call
         // within the attempt budget rather than the time budget.
         self.attempts += 1;
@@ -404,18 +401,26 @@ impl Driver {
             return;
         }
         // 429 and 503 say the request was not processed; other 5xx may have applied it.
-        let not_processed = status == 429 || status == 503;
-        match self.retry_class() {
-            Retry::Read | Retry::Token => self.back_off(retry_after(headers), now),
-            Retry::Create if not_processed => self.back_off(retry_after(headers), now),
-            Retry::Create | Retry::Transition(_) => {
-                self.uncertain = true;
-                self.phase = Phase::Lookup;
-                self.back_off(retry_after(headers), now);
+        let outcome = if status == 429 || status == 503 {
+            Outcome::NotProcessed
+        } else {
+            Outcome::ServerError
+        };
+        let wait = retry_after(headers);
+        match classify(self.retry_class(), outcome) {
+            Action::Retry => self.back_off(wait, now),
+            Action::LookUp => self.look_up(wait, now),
+            Action::Return | Action::GiveUp => {
+                self.finished = Some(Ok((Phase::Primary, status, body)));
             }
-            Retry::Never if not_processed => self.back_off(retry_after(headers), now),
-            Retry::Never => self.finished = Some(Ok((Phase::Primary, status, body))),
         }
+    }
+
+    /// The write may have been applied: look the transfer up before anything is resent.
+    fn look_up(&mut self, wait: Option<Duration>, now: OffsetDateTime) {
+        self.uncertain = true;
+        self.phase = Phase::Lookup;
+        self.back_off(wait, now);
     }
 
     fn lookup_answered(
@@ -458,18 +463,15 @@ impl Driver {
             endpoint: self.endpoint_name(),
             error,
         });
-        if self.phase == Phase::Lookup || !maybe_sent {
+        if self.phase == Phase::Lookup {
+            // A lookup is a read: repeated until it answers or the budget runs out.
             self.back_off(None, now);
             return;
         }
-        match self.retry_class() {
-            Retry::Read | Retry::Token => self.back_off(None, now),
-            Retry::Create | Retry::Transition(_) => {
-                self.uncertain = true;
-                self.phase = Phase::Lookup;
-                self.back_off(None, now);
-            }
-            Retry::Never => {
+        match classify(self.retry_class(), Outcome::TransportFailed { maybe_sent }) {
+            Action::Retry => self.back_off(None, now),
+            Action::LookUp => self.look_up(None, now),
+            Action::Return | Action::GiveUp => {
                 self.uncertain = true;
                 self.give_up(now);
             }

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use rand::{Rng as _, SeedableRng as _};
+
+use crate::endpoint::Retry;
 use rand_chacha::ChaCha8Rng;
 
 /// When and how often a call is repeated.
@@ -79,6 +81,53 @@ impl JitterRng {
     }
 }
 
+/// What happened to one attempt that did not produce a usable answer, as far as repeating it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The transport failed before any answer; `maybe_sent` when the request may have reached
+    /// the server (anything but a refused connection).
+    TransportFailed {
+        /// Whether the request may have left.
+        maybe_sent: bool,
+    },
+    /// HTTP 429 or 503: the server says it did not process the request.
+    NotProcessed,
+    /// Another 5xx: the request may have been applied.
+    ServerError,
+}
+
+/// What the call does next after an [`Outcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Back off, then send the same signed request again.
+    Retry,
+    /// Back off, then look the transfer up: the write may have been applied.
+    LookUp,
+    /// Stop and hand the answer to the caller (it becomes the call's error).
+    Return,
+    /// Stop: the write may have been applied and cannot be looked up (`OutcomeUnknown`).
+    GiveUp,
+}
+
+/// The one decision of what follows a failed attempt of a call of class `class`, by outcome.
+/// The driver calls nothing else; the table is tested whole below.
+#[must_use]
+pub fn classify(class: Retry, outcome: Outcome) -> Action {
+    use Outcome::{NotProcessed, ServerError, TransportFailed};
+    match (class, outcome) {
+        // Nothing left the machine, or the server refused it unprocessed: the same request
+        // again is always safe.
+        (_, TransportFailed { maybe_sent: false }) => Action::Retry,
+        (Retry::Read | Retry::Token, _) => Action::Retry,
+        (Retry::Create | Retry::Never, NotProcessed) => Action::Retry,
+        // It may have been applied: a write with a key is looked up before anything is resent.
+        (Retry::Create | Retry::Transition(_), _) => Action::LookUp,
+        // No key and no way to look it up.
+        (Retry::Never, ServerError) => Action::Return,
+        (Retry::Never, TransportFailed { maybe_sent: true }) => Action::GiveUp,
+    }
+}
+
 /// Reads a `Retry-After` header given in seconds (the HTTP-date form is not honoured).
 #[must_use]
 pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
@@ -105,6 +154,39 @@ mod tests {
             let ceiling = policy.base_delay.saturating_mul(1u32 << retry.min(31)).min(policy.max_delay);
             let d = policy.backoff(retry, None, &mut rng);
             prop_assert!(d <= ceiling, "seed {seed}: {d:?} > {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn every_class_and_outcome_has_its_action() {
+        use crate::lifecycle::TransferOperation as Op;
+        use Action::{GiveUp, LookUp, Retry as Again, Return};
+        let sent = Outcome::TransportFailed { maybe_sent: true };
+        let unsent = Outcome::TransportFailed { maybe_sent: false };
+        let (busy, failed) = (Outcome::NotProcessed, Outcome::ServerError);
+        // (class, [unsent, sent, 429/503, other 5xx])
+        let table = [
+            (Retry::Token, [Again, Again, Again, Again]),
+            (Retry::Read, [Again, Again, Again, Again]),
+            (Retry::Create, [Again, LookUp, Again, LookUp]),
+            (
+                Retry::Transition(Op::Confirm),
+                [Again, LookUp, LookUp, LookUp],
+            ),
+            (
+                Retry::Transition(Op::Cancel),
+                [Again, LookUp, LookUp, LookUp],
+            ),
+            (Retry::Never, [Again, GiveUp, Again, Return]),
+        ];
+        for (class, actions) in table {
+            for (outcome, action) in [unsent, sent, busy, failed].into_iter().zip(actions) {
+                assert_eq!(
+                    classify(class, outcome),
+                    action,
+                    "{class:?} after {outcome:?}"
+                );
+            }
         }
     }
 

@@ -47,16 +47,39 @@ pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
+#[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+compile_error!(
+    "imts-http-reqwest needs a TLS provider: enable the `tls-aws-lc` or `tls-ring` feature"
+);
+
+/// The rustls crypto provider this build selected: aws-lc-rs (`tls-aws-lc`), else ring.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    #[cfg(feature = "tls-aws-lc")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(provider)
+}
+
 impl ReqwestTransport {
-    /// A transport with the given connect timeout.
+    /// A transport with the given connect timeout: TLS by rustls with this build's crypto
+    /// provider (never a process-wide default) and the operating system's trust store.
     ///
     /// # Errors
-    /// When the TLS backend cannot be initialised.
-    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// [`Error::ClientBuild`] when the TLS configuration or the HTTP client cannot be built.
+    pub fn new(connect_timeout: Duration) -> Result<Self, Error> {
+        use rustls_platform_verifier::BuilderVerifierExt as _;
+        let tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_platform_verifier())
+            .map_err(|e| Error::ClientBuild(format!("TLS configuration: {e}")))?
+            .with_no_client_auth();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
-            .build()?;
+            .tls_backend_preconfigured(tls)
+            .build()
+            .map_err(|e| Error::ClientBuild(format!("the HTTP client: {e}")))?;
         Ok(Self { client })
     }
 
@@ -160,8 +183,7 @@ impl AsyncClient<ReqwestTransport> {
     /// # Errors
     /// [`Error::ClientBuild`] when the HTTP client cannot be built (its TLS setup failed).
     pub fn new(credentials: Credentials, config: Config) -> Result<Self, Error> {
-        let transport = ReqwestTransport::new(CONNECT_TIMEOUT)
-            .map_err(|e| Error::ClientBuild(format!("the HTTP client: {e}")))?;
+        let transport = ReqwestTransport::new(CONNECT_TIMEOUT)?;
         Ok(Self::with_transport(transport, credentials, config))
     }
 }

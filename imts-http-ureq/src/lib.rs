@@ -38,7 +38,31 @@ pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// The default connect timeout.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// ureq as a [`BlockingTransport`]: no redirects, HTTP error statuses returned as responses.
+#[cfg(not(any(feature = "tls-aws-lc", feature = "tls-ring")))]
+compile_error!(
+    "imts-http-ureq needs a TLS provider: enable the `tls-aws-lc` or `tls-ring` feature"
+);
+
+/// The rustls crypto provider this build selected, handed to ureq explicitly: no process-wide
+/// default is installed or needed.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(selected_provider())
+}
+
+/// With `tls-aws-lc` (the default): aws-lc-rs.
+#[cfg(feature = "tls-aws-lc")]
+fn selected_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::aws_lc_rs::default_provider()
+}
+
+/// With `tls-ring` alone: ring.
+#[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+fn selected_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
+/// ureq as a [`BlockingTransport`]: no redirects, HTTP error statuses returned as responses,
+/// TLS by rustls with this build's crypto provider and the operating system's trust store.
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -56,7 +80,13 @@ impl UreqTransport {
     /// is shorter.
     #[must_use]
     pub fn with_timeouts(connect_timeout: Duration, per_attempt: Duration) -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(crypto_provider())
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
         let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
