@@ -140,9 +140,14 @@ fn clients(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let async_client =
-        imts::AsyncClient::new(credentials.clone(), Config::new(sandbox.base_url())).unwrap();
-    let blocking_client = imts::BlockingClient::new(credentials, Config::new(sandbox.base_url()));
+    let async_client = imts::ClientBuilder::new(credentials.clone())
+        .config(Config::new(sandbox.base_url()))
+        .build()
+        .unwrap();
+    let blocking_client = imts::ClientBuilder::new(credentials)
+        .config(Config::new(sandbox.base_url()))
+        .build_blocking()
+        .expect("a blocking client");
     let mut group = c.benchmark_group("status_call");
     group.measurement_time(Duration::from_secs(3));
     group.bench_function("async_client", |b| {

@@ -1,8 +1,7 @@
 //! One integration suite, written once, run against both IMTS clients, each against an
-//! in-process sandbox. [`Api`] is the small blocking face both clients show the suite: the
-//! blocking client directly, the async one through a runtime of its own.
+//! in-process sandbox, through the SDK's own [`AnyClient`] (the blocking client directly, the
+//! async one on a runtime of its own). [`Api`] names what the suite uses of it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use imts::models::{
@@ -12,7 +11,7 @@ use imts::personal::PersonData;
 use imts::protocol::session::SessionStats;
 use imts::protocol::Operation;
 use imts::types::Money;
-use imts::{Config, Credentials, Error};
+use imts::{AnyClient, ClientBuilder, Config, Credentials, Error, Flavour};
 use imts_sandbox::{BackgroundSandbox, SandboxConfig};
 
 /// What the suite needs of a client.
@@ -34,36 +33,13 @@ pub trait Api: Send + Sync {
     fn session_stats(&self) -> SessionStats;
 }
 
-/// The async client on a runtime of its own.
-#[derive(Debug)]
-pub struct AsyncApi {
-    runtime: tokio::runtime::Runtime,
-    client: imts::AsyncClient,
-}
-
-impl AsyncApi {
-    /// A client for `config`.
-    ///
-    /// # Panics
-    /// When the runtime or client cannot be built (a broken test machine).
-    #[must_use]
-    pub fn new(credentials: Credentials, config: Config) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
-        let client = imts::AsyncClient::new(credentials, config).expect("an async client");
-        Self { runtime, client }
-    }
-}
-
-impl Api for AsyncApi {
+/// The SDK's own face for both clients runs the suite.
+impl Api for AnyClient {
     fn call<O: Operation + Sync>(&self, op: &O) -> Result<O::Output, Error>
     where
         O::Output: Send,
     {
-        self.runtime.block_on(self.client.call(op))
+        AnyClient::call(self, op)
     }
 
     fn concurrent_status(
@@ -71,75 +47,36 @@ impl Api for AsyncApi {
         n: usize,
         request: &StatusRequest,
     ) -> Vec<Result<StatusResponse, Error>> {
-        self.runtime.block_on(async {
-            let tasks: Vec<_> = (0..n)
-                .map(|_| {
-                    let (client, request) = (self.client.clone(), request.clone());
-                    tokio::spawn(async move { client.status(&request).await })
-                })
-                .collect();
-            let mut results = Vec::with_capacity(n);
-            for task in tasks {
-                results.push(task.await.expect("task completed"));
-            }
-            results
-        })
+        self.call_concurrently(request, n)
     }
 
     fn session_stats(&self) -> SessionStats {
-        self.runtime.block_on(self.client.session_stats())
+        AnyClient::session_stats(self)
     }
 }
 
-/// The blocking client.
-#[derive(Debug)]
-pub struct BlockingApi {
-    client: imts::BlockingClient,
+/// The async client for `config` (on a runtime of its own), as an [`AnyClient`].
+///
+/// # Panics
+/// When the runtime or client cannot be built (a broken test machine).
+#[must_use]
+pub fn async_api(credentials: Credentials, config: Config) -> AnyClient {
+    ClientBuilder::new(credentials)
+        .config(config)
+        .build_any(Flavour::Async)
+        .expect("an async client")
 }
 
-impl BlockingApi {
-    /// A client for `config`.
-    #[must_use]
-    pub fn new(credentials: Credentials, config: Config) -> Self {
-        Self {
-            client: imts::BlockingClient::new(credentials, config),
-        }
-    }
-}
-
-impl Api for BlockingApi {
-    fn call<O: Operation + Sync>(&self, op: &O) -> Result<O::Output, Error>
-    where
-        O::Output: Send,
-    {
-        self.client.call(op)
-    }
-
-    fn concurrent_status(
-        &self,
-        n: usize,
-        request: &StatusRequest,
-    ) -> Vec<Result<StatusResponse, Error>> {
-        let barrier = Arc::new(std::sync::Barrier::new(n));
-        let handles: Vec<_> = (0..n)
-            .map(|_| {
-                let (client, request, barrier) =
-                    (self.client.clone(), request.clone(), Arc::clone(&barrier));
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    client.status(&request)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread completed"))
-            .collect()
-    }
-
-    fn session_stats(&self) -> SessionStats {
-        self.client.session_stats()
-    }
+/// The blocking client for `config`, as an [`AnyClient`].
+///
+/// # Panics
+/// When the client cannot be built (a bad base URL).
+#[must_use]
+pub fn blocking_api(credentials: Credentials, config: Config) -> AnyClient {
+    ClientBuilder::new(credentials)
+        .config(config)
+        .build_any(Flavour::Blocking)
+        .expect("a blocking client")
 }
 
 /// A sandbox and a client of one flavour for its first partner.

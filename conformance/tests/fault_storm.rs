@@ -192,10 +192,10 @@ fn storm<A: Api>(make: MakeApi<A>, label: &str) {
 
 #[test]
 fn storm_async_client() {
-    storm(AsyncApi::new, "async");
+    storm(async_api, "async");
 }
 
 #[test]
 fn storm_blocking_client() {
-    storm(BlockingApi::new, "blocking");
+    storm(blocking_api, "blocking");
 }

@@ -116,22 +116,23 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         .enable_all()
         .build()
         .unwrap();
-    let async_client = imts::AsyncClient::with_transport(
-        RecordingAsync(
-            imts::protocol::ReqwestTransport::new(Duration::from_secs(5)).unwrap(),
+    let builder = imts::ClientBuilder::new(credentials())
+        .base_url(sandbox.base_url())
+        .connect_timeout(Duration::from_secs(5));
+    let timeouts = builder.timeouts();
+    let async_client = builder
+        .clone()
+        .build_with(RecordingAsync(
+            imts::protocol::ReqwestTransport::new(timeouts).unwrap(),
             tokens.clone(),
-        ),
-        credentials(),
-        Config::new(sandbox.base_url()),
-    );
-    let blocking_client = imts::BlockingClient::with_transport(
-        RecordingBlocking(
-            imts::protocol::UreqTransport::new(Duration::from_secs(5)),
+        ))
+        .unwrap();
+    let blocking_client = builder
+        .build_blocking_with(RecordingBlocking(
+            imts::protocol::UreqTransport::new(timeouts),
             tokens.clone(),
-        ),
-        credentials(),
-        Config::new(sandbox.base_url()),
-    );
+        ))
+        .unwrap();
 
     let person = person("Ivanova");
     let mut shown: Vec<String> = Vec::new();
@@ -218,13 +219,13 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         );
     }
     // A wrong secret: the 401 and its error text.
-    let intruder = imts::BlockingClient::new(
-        Credentials::new(
-            "hygiene-agent".parse().unwrap(),
-            AgentSecret::new("wrong-but-close-42").unwrap(),
-        ),
-        Config::new(sandbox.base_url()),
-    );
+    let intruder = imts::ClientBuilder::new(Credentials::new(
+        "hygiene-agent".parse().unwrap(),
+        AgentSecret::new("wrong-but-close-42").unwrap(),
+    ))
+    .config(Config::new(sandbox.base_url()))
+    .build_blocking()
+    .expect("a blocking client");
     let e = intruder
         .call(&StatusRequest::new(imts::types::Lookup::OrderId(
             "x".parse().unwrap(),

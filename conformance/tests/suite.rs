@@ -189,7 +189,7 @@ fn typed_api_errors<A: Api>(make: MakeApi<A>) {
         agent.agent_id.parse().unwrap(),
         imts::AgentSecret::new("not-the-secret").unwrap(),
     );
-    let intruder = BlockingApi::new(wrong, imts::Config::new(f.sandbox.base_url()));
+    let intruder = blocking_api(wrong, imts::Config::new(f.sandbox.base_url()));
     let e = intruder
         .call(&StatusRequest::new(imts::types::Lookup::OrderId(
             "x".parse().unwrap(),
@@ -389,5 +389,5 @@ macro_rules! suite {
     };
 }
 
-suite!(async_client, AsyncApi::new);
-suite!(blocking_client, BlockingApi::new);
+suite!(async_client, async_api);
+suite!(blocking_client, blocking_api);

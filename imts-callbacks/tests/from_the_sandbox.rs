@@ -71,8 +71,10 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
     let credentials =
         imts::Credentials::new("agent-1".parse().unwrap(), agent.agent_secret.clone())
             .with_partner_key(agent.partner_key.clone());
-    let client =
-        imts::AsyncClient::new(credentials, imts::Config::new(sandbox.base_url())).unwrap();
+    let client = imts::ClientBuilder::new(credentials)
+        .config(imts::Config::new(sandbox.base_url()))
+        .build()
+        .unwrap();
     let person = imts_sandbox::samples::person("Ivanova").unwrap();
     let sender = client
         .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
@@ -199,8 +201,10 @@ async fn replayed_and_out_of_order_deliveries_are_counted_not_applied_twice() {
     let credentials =
         imts::Credentials::new("agent-1".parse().unwrap(), agent.agent_secret.clone())
             .with_partner_key(agent.partner_key.clone());
-    let client =
-        imts::AsyncClient::new(credentials, imts::Config::new(sandbox.base_url())).unwrap();
+    let client = imts::ClientBuilder::new(credentials)
+        .config(imts::Config::new(sandbox.base_url()))
+        .build()
+        .unwrap();
     let sender = client
         .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .await

@@ -1,7 +1,6 @@
-//! One face for both clients, so `demo` and `call` are written once.
+//! The client of `--transport`, so `demo` and `call` are written once: the SDK's `AnyClient`.
 
-use imts::protocol::Operation;
-use imts::{Config, Credentials, Error};
+use imts::{AnyClient, ClientBuilder, Config, Credentials, Flavour};
 
 use crate::exit::CliError;
 use crate::input;
@@ -15,61 +14,20 @@ pub enum Transport {
     Blocking,
 }
 
-/// The async client (on a runtime of its own) or the blocking one.
-pub enum AnyClient {
-    /// Async.
-    Async(tokio::runtime::Runtime, imts::AsyncClient),
-    /// Blocking.
-    Blocking(imts::BlockingClient),
-}
-
-impl AnyClient {
-    /// A client of the chosen transport.
-    pub fn new(
-        transport: Transport,
-        credentials: Credentials,
-        config: Config,
-    ) -> Result<Self, CliError> {
-        Ok(match transport {
-            Transport::Async => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .map_err(|e| CliError::usage(format!("cannot start a runtime: {e}")))?;
-                let client = imts::AsyncClient::new(credentials, config)
-                    .map_err(|e| CliError::from_api(&e))?;
-                AnyClient::Async(runtime, client)
-            }
-            Transport::Blocking => {
-                AnyClient::Blocking(imts::BlockingClient::new(credentials, config))
-            }
-        })
-    }
-
-    /// Runs one operation.
-    pub fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        match self {
-            AnyClient::Async(runtime, client) => runtime.block_on(client.call(op)),
-            AnyClient::Blocking(client) => client.call(op),
-        }
-    }
-
-    /// Get token.
-    pub fn authenticate(&self) -> Result<(), Error> {
-        match self {
-            AnyClient::Async(runtime, client) => runtime.block_on(client.authenticate()),
-            AnyClient::Blocking(client) => client.authenticate(),
-        }
-    }
-
-    /// Refresh token.
-    pub fn refresh_token(&self) -> Result<(), Error> {
-        match self {
-            AnyClient::Async(runtime, client) => runtime.block_on(client.refresh_token()),
-            AnyClient::Blocking(client) => client.refresh_token(),
-        }
-    }
+/// The SDK's client of the chosen transport, behind its one blocking face.
+pub fn client(
+    transport: Transport,
+    credentials: Credentials,
+    config: Config,
+) -> Result<AnyClient, CliError> {
+    let flavour = match transport {
+        Transport::Async => Flavour::Async,
+        Transport::Blocking => Flavour::Blocking,
+    };
+    ClientBuilder::new(credentials)
+        .config(config)
+        .build_any(flavour)
+        .map_err(|e| CliError::from_api(&e))
 }
 
 /// Credentials from `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY`.

@@ -49,7 +49,10 @@ fn listen_prints_each_first_seen_notification_once() {
     let credentials =
         imts::Credentials::new("agent-l".parse().unwrap(), agent.agent_secret.clone())
             .with_partner_key(agent.partner_key.clone());
-    let client = imts::BlockingClient::new(credentials, imts::Config::new(sandbox.base_url()));
+    let client = imts::ClientBuilder::new(credentials)
+        .config(imts::Config::new(sandbox.base_url()))
+        .build_blocking()
+        .expect("a blocking client");
     let sender = client
         .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .unwrap();

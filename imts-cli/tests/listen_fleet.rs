@@ -167,7 +167,10 @@ fn a_fleet_prints_each_notification_once_and_survives_a_redis_outage() {
     let credentials =
         imts::Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone())
             .with_partner_key(agent.partner_key.clone());
-    let client = imts::BlockingClient::new(credentials, imts::Config::new(sandbox.base_url()));
+    let client = imts::ClientBuilder::new(credentials)
+        .config(imts::Config::new(sandbox.base_url()))
+        .build_blocking()
+        .expect("a blocking client");
     let sender = client
         .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
         .unwrap();

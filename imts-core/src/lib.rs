@@ -43,6 +43,7 @@ pub mod retry;
 #[cfg(feature = "test-util")]
 pub mod samples;
 pub mod session;
+pub mod shell;
 pub mod signature;
 pub mod token_store;
 pub mod transport;
@@ -58,3 +59,4 @@ pub use imts_crypto::{AgentSecret, Packing, PartnerKey};
 pub use operation::{Operation, PreparedRequest, RawCall};
 pub use retry::RetryPolicy;
 pub use session::{Exchange, SessionStep, TokenSession};
+pub use shell::{Shell, ShellSettings, Timeouts};

@@ -16,6 +16,7 @@ use crate::error::{Error, TransportError};
 use crate::models::auth::Token;
 use crate::operation::Operation;
 use crate::session::TokenSession;
+use crate::shell::Timeouts;
 use crate::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
 
 /// A blocking HTTP transport.
@@ -78,64 +79,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// Timeouts a transport applies to each request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Longest wait for one HTTP exchange (further capped by the call's remaining budget).
-    pub per_attempt: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            per_attempt: Duration::from_secs(30),
-        }
-    }
-}
-
-/// What a client may change after it is built (it applies to the client and all its clones).
-#[derive(Clone, Default)]
-pub struct ClientSettings {
-    /// Per-attempt timeout.
-    pub timeouts: Timeouts,
-    /// The store shared with other instances, if any.
-    pub token_store: Option<std::sync::Arc<dyn TokenStore>>,
-}
-
-impl std::fmt::Debug for ClientSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientSettings")
-            .field("timeouts", &self.timeouts)
-            .field("token_store", &self.token_store.is_some())
-            .finish()
-    }
-}
-
-/// [`ClientSettings`] shared by a client and all its clones: changed in place, read as snapshots.
-#[derive(Debug, Default)]
-pub struct SharedSettings(std::sync::RwLock<ClientSettings>);
-
-impl SharedSettings {
-    /// The current settings: a cheap copy, so no lock is ever held across I/O.
-    #[must_use]
-    pub fn snapshot(&self) -> ClientSettings {
-        self.0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Changes the settings for the client and every clone of it.
-    pub fn update(&self, change: impl FnOnce(&mut ClientSettings)) {
-        change(
-            &mut self
-                .0
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-    }
-}
-
 /// Everything a blocking call needs besides the operation.
 pub struct BlockingContext<'a, T: ?Sized, C: ?Sized> {
     /// The local token session (its lock makes token exchanges single-flight per process).
@@ -191,11 +134,9 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
         }
     }
 
-    /// Runs a call to the end.
-    ///
-    /// # Errors
-    /// Whatever the call ends in.
-    pub fn run<O: Operation>(&self, op: &O, seed: u64) -> Result<O::Output, Error> {
+    /// Runs a call to the end: its result, the requests it sent and the last HTTP status seen
+    /// (for the call's record).
+    pub fn run<O: Operation>(&self, op: &O, seed: u64) -> (Result<O::Output, Error>, u32, u16) {
         let mut call = Call::new(op, self.credentials, self.config, self.clock.now(), seed);
         let mut last_status = 0u16;
         loop {
@@ -212,23 +153,13 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
                     match self.transport.send(request, timeout) {
                         Ok(response) => {
                             last_status = response.status().as_u16();
-                            tracing::debug!(http_status = last_status, "answer");
                             call.on_response(response, self.clock.now());
                         }
-                        Err(error) => {
-                            tracing::debug!(kind = ?error.kind, "transport error");
-                            call.on_transport_error(error, self.clock.now());
-                        }
+                        Err(error) => call.on_transport_error(error, self.clock.now()),
                     }
                 }
                 Step::Wait(duration) => self.clock.sleep(duration),
-                Step::Done(result) => {
-                    // Filled in when the caller's span declares these fields (the clients' do).
-                    let span = tracing::Span::current();
-                    span.record("attempts", call.attempts());
-                    span.record("http_status", last_status);
-                    return result;
-                }
+                Step::Done(result) => return (result, call.attempts(), last_status),
             }
         }
     }

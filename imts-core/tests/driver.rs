@@ -11,7 +11,8 @@ use std::time::Duration;
 use common::*;
 use imts_core::enums::{ErrorCode, OriginatorType, TransferStatus};
 use imts_core::models::{ConfirmRequest, FeesRequest, StatusRequest};
-use imts_core::transport::{BlockingContext, Timeouts};
+use imts_core::shell::Timeouts;
+use imts_core::transport::BlockingContext;
 use imts_core::{Error, Operation, TokenSession, TransportError};
 use proptest::prelude::*;
 
@@ -48,6 +49,7 @@ fn run<O: Operation>(
         timeouts: Timeouts::default(),
     }
     .run(op, 11)
+    .0
 }
 
 fn fees() -> FeesRequest {
@@ -226,6 +228,7 @@ fn an_expired_token_is_refreshed_once_and_the_call_goes_through() {
             timeouts: Timeouts::default(),
         }
         .run(&fees(), 1)
+        .0
         .unwrap();
         clock.advance(Duration::from_secs(100));
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imts::models::StatusRequest;
-use imts::{AsyncClient, Config, Credentials};
+use imts::Credentials;
 use imts_core::token_store::TokenStore;
 use imts_redis::test_server::RedisServer;
 use imts_redis::RedisTokenStore;
@@ -32,9 +32,11 @@ async fn two_instances_one_refresh() {
             Arc::new(RedisTokenStore::open(&redis.url(), "fleet-agent").unwrap());
         let credentials =
             Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
-        AsyncClient::new(credentials, Config::new(sandbox.base_url()))
+        imts::ClientBuilder::new(credentials)
+            .base_url(sandbox.base_url())
+            .token_store(store)
+            .build()
             .unwrap()
-            .with_token_store(store)
     };
     let (a, b) = (instance(), instance());
     let status = StatusRequest::new(imts_core::values::Lookup::OrderId(
@@ -100,9 +102,11 @@ async fn redis_down_falls_back_to_the_local_session() {
     .unwrap();
     let store: Arc<dyn TokenStore> = Arc::new(RedisTokenStore::open(&url, "fleet-agent").unwrap());
     let credentials = Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
-    let client = AsyncClient::new(credentials, Config::new(sandbox.base_url()))
-        .unwrap()
-        .with_token_store(store.clone());
+    let client = imts::ClientBuilder::new(credentials)
+        .base_url(sandbox.base_url())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
     let result = client
         .status(&StatusRequest::new(imts_core::values::Lookup::OrderId(
             "x".parse().unwrap(),

@@ -7,15 +7,15 @@ use imts::models::{
     ConfirmRequest, CreatePerson, CreateTransferRequest, NewTransfer, Payout, PayoutConfirmRequest,
 };
 use imts::types::{Destination, Money};
-use imts::{AgentSecret, AsyncClient, Config, Credentials, PartnerKey};
+use imts::{AgentSecret, ClientBuilder, Credentials, PartnerKey};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The sandbox (if started) stops when `_sandbox` is dropped at the end of `main`.
-    let (_sandbox, config, credentials) = match std::env::var("IMTS_BASE_URL") {
+    let (_sandbox, base_url, credentials) = match std::env::var("IMTS_BASE_URL") {
         Ok(url) => (
             None,
-            Config::new(url),
+            url,
             Credentials::new(
                 std::env::var("IMTS_AGENT_ID")?.parse()?,
                 AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?,
@@ -28,11 +28,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let agent = sandbox.agents()[0].clone();
             let credentials = Credentials::new(agent.agent_id.parse()?, agent.agent_secret)
                 .with_partner_key(agent.partner_key);
-            let config = Config::new(sandbox.base_url());
-            (Some(sandbox), config, credentials)
+            let url = sandbox.base_url().to_owned();
+            (Some(sandbox), url, credentials)
         }
     };
-    let client = AsyncClient::new(credentials, config)?;
+    let client = ClientBuilder::new(credentials).base_url(base_url).build()?;
 
     // A fictional person (see `imts::personal::PersonData` for its fields); sealed with the
     // partner key when the request is built, never sent in clear.

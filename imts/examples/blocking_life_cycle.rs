@@ -6,7 +6,7 @@ use imts::models::{
     ConfirmRequest, CreatePerson, CreateTransferRequest, NewTransfer, Payout, PayoutConfirmRequest,
 };
 use imts::types::{Destination, Money};
-use imts::{BlockingClient, Config, Credentials};
+use imts::{ClientBuilder, Credentials};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A sandbox on its own thread; point `Config::new` at the real host in production.
@@ -14,7 +14,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let agent = sandbox.agents()[0].clone();
     let credentials = Credentials::new(agent.agent_id.parse()?, agent.agent_secret)
         .with_partner_key(agent.partner_key);
-    let client = BlockingClient::new(credentials, Config::new(sandbox.base_url()));
+    let client = ClientBuilder::new(credentials)
+        .base_url(sandbox.base_url())
+        .build_blocking()?;
 
     // A fictional person (see `imts::personal::PersonData` for its fields).
     let person = imts_sandbox::samples::person("Ivanova")?;

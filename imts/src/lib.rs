@@ -4,7 +4,8 @@
 //! `blocking` (ureq, no runtime) gives [`BlockingClient`]. [`Client`] names the async one when
 //! `async` is on, else the blocking one.
 //!
-//! The crate's root holds what an integration types every day: the clients, [`Config`],
+//! The crate's root holds what an integration types every day: the clients and their
+//! [`ClientBuilder`], [`Config`],
 //! [`Credentials`], the secret types and [`Error`]. The rest lives in named modules:
 //!
 //! | module | what is there |
@@ -29,7 +30,7 @@
 #![cfg_attr(not(feature = "async"), doc = "```ignore")]
 //! use imts::models::{ConfirmRequest, CreateTransferRequest, NewTransfer};
 //! use imts::types::{Destination, Money};
-//! use imts::{AgentSecret, Config, Credentials, PartnerKey};
+//! use imts::{AgentSecret, ClientBuilder, Credentials, PartnerKey};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let credentials = Credentials::new(
@@ -37,7 +38,7 @@
 //!     AgentSecret::new(std::env::var("IMTS_AGENT_SECRET")?)?,
 //! )
 //! .with_partner_key(PartnerKey::parse(&std::env::var("IMTS_PARTNER_KEY")?)?);
-//! let client = imts::AsyncClient::new(credentials, Config::default())?;
+//! let client = ClientBuilder::new(credentials).build()?; // the production host
 //! let transfer = client
 //!     .create_transfer(&CreateTransferRequest::new(NewTransfer {
 //!         client_uuid: "7c9e6679-7425-40de-944b-e07fc1f90ae7".parse()?, // from create_person
@@ -54,6 +55,13 @@
 //! # }
 //! ```
 
+#[cfg(all(feature = "async", feature = "blocking"))]
+mod any_client;
+mod builder;
+
+#[cfg(all(feature = "async", feature = "blocking"))]
+pub use any_client::{AnyClient, Flavour};
+pub use builder::ClientBuilder;
 pub use imts_core::{Config, Credentials, Error};
 pub use imts_crypto::{AgentSecret, PartnerKey};
 
@@ -99,7 +107,7 @@ pub mod config {
     //! scheme.
     pub use imts_core::config::*;
     pub use imts_core::retry::RetryPolicy;
-    pub use imts_core::transport::Timeouts;
+    pub use imts_core::shell::Timeouts;
     pub use imts_crypto::Packing;
 }
 

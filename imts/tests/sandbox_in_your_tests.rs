@@ -4,7 +4,7 @@
 
 use imts::models::{FeesRequest, StatusRequest};
 use imts::types::Lookup;
-use imts::{AsyncClient, Config, Credentials};
+use imts::{ClientBuilder, Credentials};
 use imts_sandbox::{AgentConfig, Sandbox, SandboxConfig};
 
 #[tokio::test]
@@ -21,7 +21,10 @@ async fn my_service_quotes_fees_and_handles_unknown_orders() {
     .unwrap();
     let credentials = Credentials::new("my-agent".parse().unwrap(), agent.agent_secret)
         .with_partner_key(agent.partner_key);
-    let client = AsyncClient::new(credentials, Config::new(sandbox.base_url())).unwrap();
+    let client = ClientBuilder::new(credentials)
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
 
     let fees = client
         .fees(&FeesRequest::new(

@@ -335,8 +335,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let async_client = imts::AsyncClient::new(credentials.clone(), config.clone()).unwrap();
-    let blocking_client = imts::BlockingClient::new(credentials.clone(), config.clone());
+    let async_client = imts::ClientBuilder::new(credentials.clone())
+        .config(config.clone())
+        .build()
+        .unwrap();
+    let blocking_client = imts::ClientBuilder::new(credentials.clone())
+        .config(config.clone())
+        .build_blocking()
+        .expect("a blocking client");
     let _ = runtime.block_on(async_client.status(&status));
     let _ = blocking_client.status(&status);
     let token_body = runtime

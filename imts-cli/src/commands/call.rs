@@ -5,7 +5,7 @@ use imts::protocol::{Endpoint, RawCall};
 use imts::Config;
 use serde_json::json;
 
-use crate::client::{credentials_from_env, AnyClient, Transport};
+use crate::client::{client, credentials_from_env, Transport};
 use crate::exit::CliError;
 use crate::input;
 use crate::output::Output;
@@ -69,7 +69,7 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
     };
     let body = imts_cli::params::json_with_pairs(&json, &pairs)
         .map_err(|e| CliError::usage(e.to_string()))?;
-    let client = AnyClient::new(
+    let client = client(
         args.transport,
         credentials_from_env()?,
         Config::new(&args.base_url),

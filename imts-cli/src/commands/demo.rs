@@ -10,7 +10,7 @@ use imts::{Config, Credentials, Error};
 use imts_sandbox::samples;
 use serde_json::json;
 
-use crate::client::{credentials_from_env, AnyClient, Transport};
+use crate::client::{client, credentials_from_env, Transport};
 use crate::exit::CliError;
 use crate::output::Output;
 
@@ -119,7 +119,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             credentials.agent_id()
         );
     }
-    let client = AnyClient::new(args.transport, credentials, Config::new(base_url))?;
+    let client = client(args.transport, credentials, Config::new(base_url))?;
     let mut story = Story {
         output: args.output,
         started: Instant::now(),

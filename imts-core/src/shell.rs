@@ -1,0 +1,215 @@
+//! What both clients are made of, written once: credentials, configuration, settings frozen at
+//! build, this instance's name in shared stores, the jitter seeds, and the per-call bookkeeping
+//! (the tracing span and the fields it records). The transport crates add a transport and a
+//! loop of a few dozen lines.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, Credentials};
+use crate::error::Error;
+use crate::token_store::TokenStore;
+
+/// Timeouts of a client, all in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Longest wait for a TCP and TLS connection to be set up.
+    pub connect: Duration,
+    /// Longest wait for one HTTP exchange (further capped by the call's remaining budget).
+    pub per_attempt: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            per_attempt: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The settings a client is built with; frozen once it is built (a clone shares them).
+#[derive(Clone, Default)]
+pub struct ShellSettings {
+    /// Timeouts (the whole-call budget is `Config::retry.total_budget`).
+    pub timeouts: Timeouts,
+    /// Tokens shared with other instances, if any.
+    pub token_store: Option<Arc<dyn TokenStore>>,
+}
+
+impl std::fmt::Debug for ShellSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShellSettings")
+            .field("timeouts", &self.timeouts)
+            .field("token_store", &self.token_store.is_some())
+            .finish()
+    }
+}
+
+/// The state both clients share, and their per-call bookkeeping. Built by the SDK's client
+/// builder; sans-IO (it reads no clock and opens nothing).
+pub struct Shell {
+    credentials: Credentials,
+    config: Config,
+    settings: ShellSettings,
+    holder: String,
+    seed: AtomicU64,
+}
+
+impl Shell {
+    /// A shell from validated settings; `seed` feeds jitter and salts (the builder draws it).
+    ///
+    /// # Errors
+    /// [`Error::ClientBuild`] when the base URL is not an absolute `http` or `https` URL with a
+    /// host and nothing after it (no path, query or fragment).
+    pub fn new(
+        credentials: Credentials,
+        config: Config,
+        settings: ShellSettings,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        validate_base_url(&config.base_url)?;
+        Ok(Self {
+            credentials,
+            config,
+            settings,
+            holder: format!("instance-{seed:016x}"),
+            seed: AtomicU64::new(seed),
+        })
+    }
+
+    /// The credentials.
+    #[must_use]
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The frozen settings.
+    #[must_use]
+    pub fn settings(&self) -> &ShellSettings {
+        &self.settings
+    }
+
+    /// The shared token store, if any.
+    #[must_use]
+    pub fn token_store(&self) -> Option<&dyn TokenStore> {
+        self.settings.token_store.as_deref()
+    }
+
+    /// This instance's name in a shared store's lease.
+    #[must_use]
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// A fresh seed for one call's jitter (a Weyl sequence: distinct for every call).
+    pub fn next_seed(&self) -> u64 {
+        self.seed
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+    }
+
+    /// The tracing span of one call, with the fields [`CallRecord::finish`] fills in. No
+    /// identifier, amount or personal value is ever a field.
+    #[must_use]
+    pub fn call_span(&self, endpoint: &str) -> tracing::Span {
+        tracing::info_span!(
+            "imts.call",
+            endpoint = %endpoint,
+            attempts = tracing::field::Empty,
+            http_status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            ok = tracing::field::Empty,
+        )
+    }
+}
+
+impl std::fmt::Debug for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell")
+            .field("credentials", &self.credentials)
+            .field("base_url", &self.config.base_url)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one call ended with, recorded in its span by both clients alike.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallRecord {
+    /// Requests sent (token exchanges excluded).
+    pub attempts: u32,
+    /// The last HTTP status seen (0 for none).
+    pub http_status: u16,
+    /// How long the call took (measured by the transport's monotonic clock).
+    pub elapsed: Duration,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+impl CallRecord {
+    /// Records the outcome in `span`.
+    pub fn finish(self, span: &tracing::Span) {
+        span.record("attempts", self.attempts);
+        span.record("http_status", self.http_status);
+        span.record(
+            "duration_ms",
+            u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
+        span.record("ok", self.ok);
+    }
+}
+
+/// Refuses a base URL that would send requests somewhere unexpected.
+fn validate_base_url(url: &str) -> Result<(), Error> {
+    let bad = |why: &str| Error::ClientBuild(format!("base URL `{url}` {why}"));
+    let uri: http::Uri = url.parse().map_err(|_| bad("is not a valid URL"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(_) => return Err(bad("must use http or https")),
+        None => return Err(bad("must be absolute (https://host)")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if !uri.path().trim_end_matches('/').is_empty() || uri.query().is_some() || url.contains('#') {
+        return Err(bad(
+            "must be scheme, host and port only (the SDK adds the paths)",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked_with_a_clear_error() {
+        for good in [
+            "https://api.freedompay.kz",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+        ] {
+            assert!(validate_base_url(good).is_ok(), "{good}");
+        }
+        for (bad, says) in [
+            ("api.freedompay.kz", "absolute"),
+            ("ftp://host", "http or https"),
+            ("https://host/v5/partner", "scheme, host and port only"),
+            ("https://host?x=1", "scheme, host and port only"),
+            ("not a url", "not a valid URL"),
+            ("", "not a valid URL"),
+        ] {
+            let error = validate_base_url(bad).unwrap_err().to_string();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
+    }
+}

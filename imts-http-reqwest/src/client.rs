@@ -1,0 +1,186 @@
+//! [`AsyncClient`]: the shell, a transport, and the async loop that drives a call.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use imts_core::models::auth::Token;
+use imts_core::shell::{CallRecord, Shell};
+use imts_core::token_store::{TokenAcquirer, TokenStep, LEASE_TTL};
+use imts_core::transport::AsyncTransport;
+use imts_core::{Call, Config, Error, Operation, RawCall, Step, TokenSession};
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+use crate::ReqwestTransport;
+
+struct Inner<T> {
+    transport: T,
+    shell: Shell,
+    session: tokio::sync::Mutex<TokenSession>,
+}
+
+/// The async IMTS client. Cheap to clone; clones share the token session and the settings,
+/// which are frozen when the client is built (`imts::ClientBuilder`).
+pub struct AsyncClient<T: AsyncTransport = ReqwestTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: AsyncTransport> Clone for AsyncClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: AsyncTransport> std::fmt::Debug for AsyncClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("shell", &self.inner.shell)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AsyncTransport> AsyncClient<T> {
+    /// A client over `transport` with the shell's settings. Applications build clients with
+    /// `imts::ClientBuilder`, which makes the shell and the transport.
+    pub fn from_shell(shell: Shell, transport: T) -> Self {
+        let seed = shell.next_seed();
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                shell,
+                session: tokio::sync::Mutex::new(TokenSession::new(seed)),
+            }),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        self.inner.shell.config()
+    }
+
+    /// Counts of token exchanges so far.
+    pub async fn session_stats(&self) -> imts_core::session::SessionStats {
+        self.inner.session.lock().await.stats()
+    }
+
+    /// Obtains a token now (the first call does this by itself).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        self.ensure_token(None).await.map(|_| ())
+    }
+
+    /// Renews the token pair now with Refresh token (authenticating first if there is none).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub async fn refresh_token(&self) -> Result<(), Error> {
+        self.authenticate().await?;
+        self.inner.session.lock().await.expire_now();
+        self.authenticate().await
+    }
+
+    async fn ensure_token(&self, stale: Option<u64>) -> Result<(Token, u64), Error> {
+        let inner = &self.inner;
+        let mut session = inner.session.lock().await;
+        if let Some(generation) = stale {
+            session.invalidate(generation);
+        }
+        let shell = &inner.shell;
+        let per_attempt = shell.settings().timeouts.per_attempt;
+        let mut acquirer = TokenAcquirer::new(&mut session, shell.token_store(), shell.holder());
+        let deadline = Instant::now() + LEASE_TTL + per_attempt;
+        loop {
+            match acquirer.next(
+                shell.credentials(),
+                shell.config(),
+                OffsetDateTime::now_utc(),
+            )? {
+                TokenStep::Ready(token, generation) => return Ok((token, generation)),
+                TokenStep::Wait(duration) if Instant::now() < deadline => {
+                    tokio::time::sleep(duration).await
+                }
+                TokenStep::Wait(_) => return Err(acquirer.waited_too_long()),
+                TokenStep::Send(request, exchange) => {
+                    let span = tracing::debug_span!("imts.token", exchange = ?exchange);
+                    let response = inner
+                        .transport
+                        .send(request, per_attempt)
+                        .instrument(span)
+                        .await;
+                    let sent = response
+                        .as_ref()
+                        .map(|response| (response.status().as_u16(), &response.body()[..]))
+                        .map_err(Clone::clone);
+                    acquirer.handle(exchange, sent, shell.config(), OffsetDateTime::now_utc())?;
+                }
+            }
+        }
+    }
+
+    /// Runs any operation to the end.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let inner = &self.inner;
+        let shell = &inner.shell;
+        let per_attempt = shell.settings().timeouts.per_attempt;
+        let now = OffsetDateTime::now_utc;
+        let mut call = Call::new(
+            op,
+            shell.credentials(),
+            shell.config(),
+            now(),
+            shell.next_seed(),
+        );
+        let span = shell.call_span(call.route().map_or("", |route| &route.name));
+        let started = Instant::now();
+        let mut record = CallRecord::default();
+        let result = async {
+            loop {
+                match call.poll(now()) {
+                    Step::NeedToken { stale_generation } => {
+                        match self.ensure_token(stale_generation).await {
+                            Ok((token, generation)) => call.set_token(token, generation),
+                            Err(error) => call.token_failed(error, now()),
+                        }
+                    }
+                    Step::Send(request) => {
+                        let timeout = per_attempt.min(call.remaining(now()));
+                        match inner.transport.send(request, timeout).await {
+                            Ok(response) => {
+                                record.http_status = response.status().as_u16();
+                                call.on_response(response, now());
+                            }
+                            Err(error) => call.on_transport_error(error, now()),
+                        }
+                    }
+                    Step::Wait(duration) => tokio::time::sleep(duration).await,
+                    Step::Done(result) => return result,
+                }
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        record.attempts = call.attempts();
+        record.elapsed = started.elapsed();
+        record.ok = result.is_ok();
+        record.finish(&span);
+        result
+    }
+
+    /// A call to any path with a JSON object, signed and authenticated like the typed calls.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub async fn raw(&self, call: &RawCall) -> Result<Box<serde_json::value::RawValue>, Error> {
+        self.call(call).await
+    }
+
+    imts_core::endpoint_methods!(async);
+}

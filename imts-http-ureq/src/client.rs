@@ -1,0 +1,137 @@
+//! [`BlockingClient`]: the shell, a transport, and the core's blocking loop.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use imts_core::shell::{CallRecord, Shell};
+use imts_core::transport::{BlockingContext, BlockingTransport, SystemClock};
+use imts_core::{Config, Error, Operation, RawCall, TokenSession};
+
+use crate::UreqTransport;
+
+struct Inner<T> {
+    transport: T,
+    shell: Shell,
+    session: Mutex<TokenSession>,
+}
+
+impl<T: BlockingTransport> Inner<T> {
+    fn context(&self) -> BlockingContext<'_, T, SystemClock> {
+        let shell = &self.shell;
+        BlockingContext {
+            session: &self.session,
+            store: shell.token_store(),
+            holder: shell.holder(),
+            credentials: shell.credentials(),
+            config: shell.config(),
+            transport: &self.transport,
+            clock: &SystemClock,
+            timeouts: shell.settings().timeouts,
+        }
+    }
+}
+
+/// The blocking IMTS client. Cheap to clone; clones (and threads) share the token session and
+/// the settings, which are frozen when the client is built (`imts::ClientBuilder`).
+pub struct BlockingClient<T: BlockingTransport = UreqTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T: BlockingTransport> Clone for BlockingClient<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: BlockingTransport> std::fmt::Debug for BlockingClient<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingClient")
+            .field("shell", &self.inner.shell)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: BlockingTransport> BlockingClient<T> {
+    /// A client over `transport` with the shell's settings. Applications build clients with
+    /// `imts::ClientBuilder`, which makes the shell and the transport.
+    pub fn from_shell(shell: Shell, transport: T) -> Self {
+        let seed = shell.next_seed();
+        Self {
+            inner: Arc::new(Inner {
+                transport,
+                shell,
+                session: Mutex::new(TokenSession::new(seed)),
+            }),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        self.inner.shell.config()
+    }
+
+    /// Counts of token exchanges so far.
+    #[must_use]
+    pub fn session_stats(&self) -> imts_core::session::SessionStats {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .stats()
+    }
+
+    /// Obtains a token now (the first call does this by itself).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn authenticate(&self) -> Result<(), Error> {
+        self.inner.context().ensure_token(None).map(|_| ())
+    }
+
+    /// Renews the token pair now with Refresh token (authenticating first if there is none).
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn refresh_token(&self) -> Result<(), Error> {
+        self.authenticate()?;
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expire_now();
+        self.authenticate()
+    }
+
+    /// Runs any operation to the end.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let shell = &self.inner.shell;
+        let span = shell.call_span(&op.route().name);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let (result, attempts, http_status) = self.inner.context().run(op, shell.next_seed());
+        CallRecord {
+            attempts,
+            http_status,
+            elapsed: started.elapsed(),
+            ok: result.is_ok(),
+        }
+        .finish(&span);
+        result
+    }
+
+    /// A call to any path with a JSON object, signed and authenticated like the typed calls.
+    ///
+    /// # Errors
+    /// Whatever the call ends in.
+    pub fn raw(&self, call: &RawCall) -> Result<Box<serde_json::value::RawValue>, Error> {
+        self.call(call)
+    }
+
+    imts_core::endpoint_methods!(blocking);
+}
