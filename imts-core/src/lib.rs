@@ -4,7 +4,11 @@
 //! endpoints, request building and signing, response decoding, the token session, the transfer
 //! life cycle, retry decisions and the per-call driver. It speaks `http::Request<Vec<u8>>` and
 //! `http::Response<Vec<u8>>`; time and randomness are arguments. The transports
-//! (`imts-http-reqwest`, `imts-http-ureq`) are loops of a few lines around [`Call`].
+//! (`imts-http-reqwest`, `imts-http-ureq`) are loops of a few lines around [`Call`] and the
+//! [`Shell`] both clients share.
+//!
+//! The wire contract it implements, with every inferred point marked and where to change it, is
+//! the repository's `docs/contract.md`.
 //!
 //! ```
 //! use imts_core::{Call, Config, Credentials, Step};
