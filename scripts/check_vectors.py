@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent check of vectors/pg_sig.json and vectors/envelope.json, written from the contract
-(imts-api.md sections 4 and 5) without looking at the Rust code. Standard library only, except
+(docs/contract.md, "Signature" and "Personal data") without looking at the Rust code. Standard library only, except
 the AES part, which runs only when the `cryptography` package is importable."""
 import base64, hashlib, hmac, json, os, sys
 from decimal import Decimal
