@@ -15,17 +15,22 @@ use time::OffsetDateTime;
 const SECRET: &str = "partner-secret";
 const TRANSFER: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
-struct FakeClock(Mutex<OffsetDateTime>);
+/// Wall time from `START`, monotonic time from the instant the clock was made, moved together.
+struct FakeClock(Mutex<OffsetDateTime>, std::time::Instant);
+const START: OffsetDateTime = time::macros::datetime!(2026-11-22 10:00 UTC);
 impl Clock for FakeClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap()
+    }
+    fn monotonic(&self) -> std::time::Instant {
+        self.1 + Duration::try_from(self.now() - START).unwrap()
     }
     fn sleep(&self, d: Duration) {
         *self.0.lock().unwrap() += d;
     }
 }
 fn clock() -> FakeClock {
-    FakeClock(Mutex::new(time::macros::datetime!(2026-11-22 10:00 UTC)))
+    FakeClock(Mutex::new(START), std::time::Instant::now())
 }
 
 fn sign(fields: &str, secret: &str) -> Vec<u8> {

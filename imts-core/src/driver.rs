@@ -1,5 +1,9 @@
 //! The call driver: one small state machine per call, with the I/O left to the caller.
 //!
+//! Its time is monotonic (`now` is an [`Instant`] the caller reads, or a test makes up): the
+//! call's budget and its backoff never move with the wall clock. Tokens, whose expiry is a wall
+//! time, live in the session, not here.
+//!
 //! ```text
 //! loop {
 //!     match call.poll(now()) {
@@ -22,9 +26,7 @@
 //! [`Error::OutcomeUnknown`].
 
 use std::marker::PhantomData;
-use std::time::Duration;
-
-use time::OffsetDateTime;
+use std::time::{Duration, Instant};
 
 use crate::config::{Config, Credentials};
 use crate::endpoint::{Endpoint, Retry, Route};
@@ -70,7 +72,7 @@ struct Driver {
     primary: PreparedRequest,
     lookup: Option<PreparedRequest>,
     subject: Subject,
-    started: OffsetDateTime,
+    started: Instant,
     attempts: u32,
     retries: u32,
     reauthentications: u32,
@@ -78,7 +80,7 @@ struct Driver {
     uncertain: bool,
     token: Option<(Token, u64)>,
     stale: Option<u64>,
-    wait_until: Option<OffsetDateTime>,
+    wait_until: Option<Instant>,
     finished: Option<Finished>,
     last_error: Option<Error>,
     rng: JitterRng,
@@ -99,7 +101,7 @@ impl<O: Operation> Call<O> {
         op: &O,
         credentials: &Credentials,
         config: &Config,
-        now: OffsetDateTime,
+        now: Instant,
         seed: u64,
     ) -> Self {
         let driver = Driver::new(op, credentials, config, now, seed).map_err(Some);
@@ -111,7 +113,7 @@ impl<O: Operation> Call<O> {
     }
 
     /// What to do now.
-    pub fn poll(&mut self, now: OffsetDateTime) -> Step<O::Output> {
+    pub fn poll(&mut self, now: Instant) -> Step<O::Output> {
         if self.done {
             return Step::Done(Err(Error::DriverMisuse("polled after it finished")));
         }
@@ -145,14 +147,14 @@ impl<O: Operation> Call<O> {
     }
 
     /// Reports that no token could be obtained (the exchange's error).
-    pub fn token_failed(&mut self, error: Error, now: OffsetDateTime) {
+    pub fn token_failed(&mut self, error: Error, now: Instant) {
         if let Ok(driver) = &mut self.driver {
             driver.token_failed(error, now);
         }
     }
 
     /// Reports the answer to the last [`Step::Send`].
-    pub fn on_response(&mut self, response: http::Response<Vec<u8>>, now: OffsetDateTime) {
+    pub fn on_response(&mut self, response: http::Response<Vec<u8>>, now: Instant) {
         if let Ok(driver) = &mut self.driver {
             let (parts, body) = response.into_parts();
             driver.on_response(parts.status.as_u16(), &parts.headers, body, now);
@@ -160,7 +162,7 @@ impl<O: Operation> Call<O> {
     }
 
     /// Reports that the last [`Step::Send`] failed below HTTP.
-    pub fn on_transport_error(&mut self, error: TransportError, now: OffsetDateTime) {
+    pub fn on_transport_error(&mut self, error: TransportError, now: Instant) {
         if let Ok(driver) = &mut self.driver {
             driver.on_transport_error(error, now);
         }
@@ -168,7 +170,7 @@ impl<O: Operation> Call<O> {
 
     /// Time left in the call's budget at `now`: a transport caps each attempt's timeout by it.
     #[must_use]
-    pub fn remaining(&self, now: OffsetDateTime) -> Duration {
+    pub fn remaining(&self, now: Instant) -> Duration {
         match &self.driver {
             Ok(driver) => driver.remaining(now),
             Err(_) => Duration::ZERO,
@@ -204,7 +206,7 @@ impl Driver {
         op: &O,
         credentials: &Credentials,
         config: &Config,
-        now: OffsetDateTime,
+        now: Instant,
         seed: u64,
     ) -> Result<Self, Error> {
         let primary = PreparedRequest::new(op, credentials, config, seed)?;
@@ -246,24 +248,22 @@ impl Driver {
         self.primary.route().name.clone()
     }
 
-    fn elapsed(&self, now: OffsetDateTime) -> Duration {
-        Duration::try_from(now - self.started).unwrap_or(Duration::ZERO)
+    fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
     }
 
-    fn remaining(&self, now: OffsetDateTime) -> Duration {
+    fn remaining(&self, now: Instant) -> Duration {
         self.policy.total_budget.saturating_sub(self.elapsed(now))
     }
 
     /// `None` when finished (the result is in `self.finished`).
-    fn poll<T>(&mut self, now: OffsetDateTime) -> Option<Step<T>> {
+    fn poll<T>(&mut self, now: Instant) -> Option<Step<T>> {
         if self.finished.is_some() {
             return None;
         }
         if let Some(until) = self.wait_until {
             if until > now {
-                return Some(Step::Wait(
-                    Duration::try_from(until - now).unwrap_or(Duration::ZERO),
-                ));
+                return Some(Step::Wait(until.saturating_duration_since(now)));
             }
             self.wait_until = None;
         }
@@ -292,7 +292,7 @@ impl Driver {
         }
     }
 
-    fn give_up(&mut self, now: OffsetDateTime) {
+    fn give_up(&mut self, now: Instant) {
         let error = if self.uncertain {
             let (order_id, transfer_id) = match &self.subject {
                 Subject::Order(order) => (Some(order.clone()), None),
@@ -322,15 +322,15 @@ impl Driver {
         self.finished = Some(Err(error));
     }
 
-    fn back_off(&mut self, retry_after: Option<Duration>, now: OffsetDateTime) {
+    fn back_off(&mut self, retry_after: Option<Duration>, now: Instant) {
         let delay = self
             .policy
             .backoff(self.retries, retry_after, &mut self.rng);
         self.retries += 1;
-        self.wait_until = Some(now + delay);
+        self.wait_until = Some(now.checked_add(delay).unwrap_or(now));
     }
 
-    fn token_failed(&mut self, error: Error, now: OffsetDateTime) {
+    fn token_failed(&mut self, error: Error, now: Instant) {
         // Before the request was sent: a transient failure is retried whatever the class.
         let retryable = error.is_retryable();
         // A failed token exchange uses up an attempt, so an unreachable server ends the call
@@ -344,13 +344,7 @@ impl Driver {
         }
     }
 
-    fn on_response(
-        &mut self,
-        status: u16,
-        headers: &http::HeaderMap,
-        body: Vec<u8>,
-        now: OffsetDateTime,
-    ) {
+    fn on_response(&mut self, status: u16, headers: &http::HeaderMap, body: Vec<u8>, now: Instant) {
         if status == 401 {
             let generation = self.token.take().map(|(_, g)| g);
             self.reauthentications += 1;
@@ -394,7 +388,7 @@ impl Driver {
         overloaded: bool,
         headers: &http::HeaderMap,
         body: Vec<u8>,
-        now: OffsetDateTime,
+        now: Instant,
     ) {
         if !overloaded {
             self.finished = Some(Ok((Phase::Primary, status, body)));
@@ -417,7 +411,7 @@ impl Driver {
     }
 
     /// The write may have been applied: look the transfer up before anything is resent.
-    fn look_up(&mut self, wait: Option<Duration>, now: OffsetDateTime) {
+    fn look_up(&mut self, wait: Option<Duration>, now: Instant) {
         self.uncertain = true;
         self.phase = Phase::Lookup;
         self.back_off(wait, now);
@@ -429,7 +423,7 @@ impl Driver {
         overloaded: bool,
         headers: &http::HeaderMap,
         body: Vec<u8>,
-        now: OffsetDateTime,
+        now: Instant,
     ) {
         if overloaded {
             self.back_off(retry_after(headers), now);
@@ -457,7 +451,7 @@ impl Driver {
         self.phase = Phase::Primary;
     }
 
-    fn on_transport_error(&mut self, error: TransportError, now: OffsetDateTime) {
+    fn on_transport_error(&mut self, error: TransportError, now: Instant) {
         let maybe_sent = error.maybe_sent();
         self.last_error = Some(Error::Transport {
             endpoint: self.endpoint_name(),

@@ -25,7 +25,7 @@
 //!     Money::new("100.00".parse()?, "KZT".parse()?),
 //!     "UZS".parse()?,
 //! );
-//! let now = time::OffsetDateTime::UNIX_EPOCH;
+//! let now = std::time::Instant::now(); // monotonic: the call's budget and backoff
 //! let mut call = Call::new(&fees, &credentials, &config, now, 42);
 //! // No token yet: the caller obtains one through its `TokenSession` first.
 //! assert!(matches!(call.poll(now), Step::NeedToken { stale_generation: None }));

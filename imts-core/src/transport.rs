@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -58,8 +58,10 @@ pub trait AsyncTransport: Send + Sync {
 /// Time and sleep for the blocking loop: [`SystemClock`] in production, a fake in tests. The
 /// core's state machines never read a clock; they are given `now`.
 pub trait Clock {
-    /// The current time.
+    /// The wall time, for what expires at a wall time (tokens).
     fn now(&self) -> OffsetDateTime;
+    /// The monotonic time, for budgets and backoff (never moves backwards or jumps).
+    fn monotonic(&self) -> Instant;
     /// Sleeps (a fake clock advances instead).
     fn sleep(&self, duration: Duration);
 }
@@ -73,6 +75,9 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+    fn monotonic(&self) -> Instant {
+        Instant::now()
     }
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
@@ -114,11 +119,11 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
             session.invalidate(generation);
         }
         let mut acquirer = TokenAcquirer::new(&mut session, self.store, self.holder);
-        let deadline = self.clock.now() + LEASE_TTL + self.timeouts.per_attempt;
+        let deadline = self.clock.monotonic() + LEASE_TTL + self.timeouts.per_attempt;
         loop {
             match acquirer.next(self.credentials, self.config, self.clock.now())? {
                 TokenStep::Ready(token, generation) => return Ok((token, generation)),
-                TokenStep::Wait(duration) if self.clock.now() < deadline => {
+                TokenStep::Wait(duration) if self.clock.monotonic() < deadline => {
                     self.clock.sleep(duration)
                 }
                 TokenStep::Wait(_) => return Err(acquirer.waited_too_long()),
@@ -137,25 +142,23 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
     /// Runs a call to the end: its result, the requests it sent and the last HTTP status seen
     /// (for the call's record).
     pub fn run<O: Operation>(&self, op: &O, seed: u64) -> (Result<O::Output, Error>, u32, u16) {
-        let mut call = Call::new(op, self.credentials, self.config, self.clock.now(), seed);
+        let now = || self.clock.monotonic();
+        let mut call = Call::new(op, self.credentials, self.config, now(), seed);
         let mut last_status = 0u16;
         loop {
-            match call.poll(self.clock.now()) {
+            match call.poll(now()) {
                 Step::NeedToken { stale_generation } => match self.ensure_token(stale_generation) {
                     Ok((token, generation)) => call.set_token(token, generation),
-                    Err(error) => call.token_failed(error, self.clock.now()),
+                    Err(error) => call.token_failed(error, now()),
                 },
                 Step::Send(request) => {
-                    let timeout = self
-                        .timeouts
-                        .per_attempt
-                        .min(call.remaining(self.clock.now()));
+                    let timeout = self.timeouts.per_attempt.min(call.remaining(now()));
                     match self.transport.send(request, timeout) {
                         Ok(response) => {
                             last_status = response.status().as_u16();
-                            call.on_response(response, self.clock.now());
+                            call.on_response(response, now());
                         }
-                        Err(error) => call.on_transport_error(error, self.clock.now()),
+                        Err(error) => call.on_transport_error(error, now()),
                     }
                 }
                 Step::Wait(duration) => self.clock.sleep(duration),

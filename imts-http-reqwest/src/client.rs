@@ -130,7 +130,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
         let inner = &self.inner;
         let shell = &inner.shell;
         let per_attempt = shell.settings().timeouts.per_attempt;
-        let now = OffsetDateTime::now_utc;
+        // Budgets and backoff on monotonic time; tokens (in `ensure_token`) on wall time.
+        let now = Instant::now;
         let mut call = Call::new(
             op,
             shell.credentials(),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use imts_core::models::{CreateTransferRequest, NewTransfer};
 use imts_core::personal::PersonData;
@@ -50,12 +50,13 @@ pub fn create_request(order_id: &str) -> CreateTransferRequest {
     })
 }
 
-/// A clock that only moves when slept on.
-pub struct FakeClock(Mutex<OffsetDateTime>);
+/// A clock that only moves when slept on: wall time from `t0()`, monotonic time from the
+/// instant it was made, both advanced together.
+pub struct FakeClock(Mutex<OffsetDateTime>, Instant);
 
 impl FakeClock {
     pub fn new() -> Self {
-        Self(Mutex::new(t0()))
+        Self(Mutex::new(t0()), Instant::now())
     }
     pub fn advance(&self, d: Duration) {
         *self.0.lock().unwrap() += d;
@@ -65,6 +66,9 @@ impl FakeClock {
 impl Clock for FakeClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().unwrap()
+    }
+    fn monotonic(&self) -> Instant {
+        self.1 + Duration::try_from(self.now() - t0()).unwrap()
     }
     fn sleep(&self, duration: Duration) {
         self.advance(duration);
