@@ -317,6 +317,21 @@ macro_rules! optional_setters {
 }
 pub(crate) use optional_setters;
 
+/// Declares `new(field)` for requests whose one required field is all they carry (`transfer_id`
+/// for Confirm and its like, `client_uuid` for the info requests).
+macro_rules! one_field_constructors {
+    ($field:ident: $ty:ty => $($name:ident),*) => {$(
+        impl $name {
+            /// The request for this one value.
+            #[must_use]
+            pub fn new($field: $ty) -> Self {
+                Self { $field, extra: crate::models::Extra::default() }
+            }
+        }
+    )*};
+}
+pub(crate) use one_field_constructors;
+
 /// Declares a wire object: a struct with public documented fields plus `extra: Extra`, and serde
 /// impls that keep unknown fields and exact numbers. `Option` fields may be absent; the others
 /// are required. Fields serialize in declaration order, `None` left out, unknown fields last.

@@ -20,16 +20,13 @@ use aes::{Aes256Dec, Aes256Enc};
 use hmac::Mac;
 
 use crate::secret::PartnerKey;
-use crate::signer::{keyed_hmac, HmacSha256};
+use crate::signer::{keyed_hmac, HmacSha256, TAG_LEN};
 
 /// Length of the CBC initialisation vector, in bytes.
 pub const IV_LEN: usize = 16;
 
 /// The AES block size, in bytes.
 const BLOCK: usize = 16;
-
-/// The envelope MAC's tag length, in bytes (HMAC-SHA256).
-const TAG_LEN: usize = 32;
 
 /// The `cbc` crate's mode over the `aes` crate's cipher, started from a key schedule computed once.
 type CbcEncrypt = cbc::Encryptor<Aes256Enc>;

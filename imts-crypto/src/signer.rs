@@ -18,8 +18,8 @@ pub(crate) fn keyed_hmac(key: &[u8]) -> HmacSha256 {
     <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC accepts a key of any length")
 }
 
-/// The tag's length in bytes; `pg_sig` is its lowercase hex.
-const TAG_LEN: usize = 32;
+/// HMAC-SHA256's tag length in bytes; `pg_sig` is its lowercase hex.
+pub(crate) const TAG_LEN: usize = 32;
 
 /// What stands for the agent secret wherever a signed message is shown to a person.
 pub const SECRET_MASK: &str = "***";

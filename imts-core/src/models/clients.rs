@@ -5,6 +5,7 @@ use std::fmt;
 use crate::enums::AmlStatus;
 use crate::personal::{BusinessData, EncryptedData, PersonData};
 use crate::values::{ClientUuid, Country, Phone, Timestamp};
+use crate::wire::one_field_constructors;
 use crate::wire_object;
 
 /// Create person, as a caller states it: the person in clear, sealed with the partner key when
@@ -136,19 +137,7 @@ wire_object! {
     }
 }
 
-/// Declares `new(client_uuid)` for the two info requests.
-macro_rules! client_uuid_constructors {
-    ($($name:ident),*) => {$(
-        impl $name {
-            /// The request for this client.
-            #[must_use]
-            pub fn new(client_uuid: ClientUuid) -> Self {
-                Self { client_uuid, extra: crate::models::Extra::default() }
-            }
-        }
-    )*};
-}
-client_uuid_constructors!(PersonInfoRequest, BusinessInfoRequest);
+one_field_constructors!(client_uuid: ClientUuid => PersonInfoRequest, BusinessInfoRequest);
 
 wire_object! {
     /// The answer of Get person info and Get business info.

@@ -11,7 +11,7 @@ use crate::values::{
     AgentId, Amount, ClientUuid, Country, Currency, Destination, DestinationIdentifier, Lookup,
     Money, OrderId, Rate, Timestamp, TransferId,
 };
-use crate::wire::optional_setters;
+use crate::wire::{one_field_constructors, optional_setters};
 use crate::wire_object;
 
 /// The required fields of Create transfer, by name: build a [`CreateTransferRequest`] from it.
@@ -322,23 +322,7 @@ wire_object! {
     }
 }
 
-/// Declares `new(transfer_id)` for the requests that name one transfer and nothing else.
-macro_rules! transfer_id_constructors {
-    ($($name:ident),*) => {$(
-        impl $name {
-            /// The request for this transfer.
-            #[must_use]
-            pub fn new(transfer_id: TransferId) -> Self {
-                Self { transfer_id, extra: crate::models::Extra::default() }
-            }
-        }
-    )*};
-}
-transfer_id_constructors!(
-    PrintApplicationRequest,
-    ConfirmRequest,
-    PayoutConfirmRequest
-);
+one_field_constructors!(transfer_id: TransferId => PrintApplicationRequest, ConfirmRequest, PayoutConfirmRequest);
 
 /// Declares `new(lookup)` for Status and Info: by `transfer_id` or by `order_id`, exactly one.
 macro_rules! lookup_constructors {

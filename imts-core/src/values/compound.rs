@@ -52,17 +52,6 @@ impl Destination {
             Destination::Phone(id) | Destination::Iban(id) | Destination::Pan(id) => id,
         }
     }
-
-    /// The destination of a wire pair, or `None` for a kind this version does not know.
-    #[must_use]
-    pub fn from_parts(kind: &DestinationType, identifier: DestinationIdentifier) -> Option<Self> {
-        match kind {
-            DestinationType::Phone => Some(Destination::Phone(identifier)),
-            DestinationType::Iban => Some(Destination::Iban(identifier)),
-            DestinationType::Pan => Some(Destination::Pan(identifier)),
-            _ => None,
-        }
-    }
 }
 
 /// How Status and Info find a transfer: by its id or by the partner's `order_id`. Exactly one,
