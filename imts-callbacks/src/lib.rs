@@ -48,7 +48,7 @@ pub use error::{CallbackError, SignatureMismatch};
 /// The wall clock the processor reads by default (the SDK's one `SystemClock`).
 pub use imts_core::transport::SystemClock;
 pub use notification::Notification;
-pub use ordering::StatusBook;
+pub use ordering::{MemoryStatusStore, StatusStore};
 pub use processor::{
     CallbackResponse, Delivery, Handler, HandlerError, Processor, ProcessorStats, ACK_BODY,
 };

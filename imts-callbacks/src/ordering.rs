@@ -1,27 +1,51 @@
 //! The last known status of each transfer, merged through the core's life cycle so a repeated or
-//! late notification never moves a transfer backwards.
+//! late notification never moves a transfer backwards. A [`StatusStore`] holds it: in memory for
+//! one process, shared (Redis) for a fleet, so that every instance judges "is this update late?"
+//! against the same state.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use imts_core::enums::TransferStatus;
 use imts_core::lifecycle::{merge, Merge};
+use imts_core::token_store::BoxFuture;
 
-/// Known statuses, bounded: past `capacity` transfers the oldest is forgotten.
+use crate::seen::StoreError;
+
+/// Where the last known status of each transfer lives. Every call is a future, bounded by the
+/// implementation; a store that cannot answer makes the receiver answer 503 (IMTS delivers
+/// again later), so nothing is judged against missing state.
+pub trait StatusStore: Send + Sync {
+    /// The last known status of `transfer_id`.
+    fn known<'a>(
+        &'a self,
+        transfer_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TransferStatus>, StoreError>>;
+
+    /// Merges `observed` through the life cycle ([`merge`]), atomically for the transfer across
+    /// everyone sharing the store; answers whether it moved the transfer forward.
+    fn apply<'a>(
+        &'a self,
+        transfer_id: &'a str,
+        observed: &'a TransferStatus,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// Known statuses in memory, bounded: past `capacity` transfers the oldest is forgotten.
 #[derive(Debug)]
-pub struct StatusBook {
+pub struct MemoryStatusStore {
     capacity: usize,
     inner: Mutex<(HashMap<String, TransferStatus>, VecDeque<String>)>,
 }
 
-impl Default for StatusBook {
+impl Default for MemoryStatusStore {
     fn default() -> Self {
         Self::new(1_000_000)
     }
 }
 
-impl StatusBook {
-    /// A book holding at most `capacity` transfers.
+impl MemoryStatusStore {
+    /// A store holding at most `capacity` transfers.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -30,22 +54,17 @@ impl StatusBook {
         }
     }
 
-    /// Whether `observed` would move `transfer_id` forward.
-    #[must_use]
-    pub fn would_apply(&self, transfer_id: &str, observed: &TransferStatus) -> bool {
-        let inner = self
-            .inner
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (HashMap<String, TransferStatus>, VecDeque<String>)> {
+        self.inner
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        matches!(merge(inner.0.get(transfer_id), observed), Merge::Applied(_))
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Merges `observed`; returns whether it moved the transfer forward.
-    pub fn apply(&self, transfer_id: &str, observed: &TransferStatus) -> bool {
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// [`StatusStore::apply`], at once.
+    pub fn apply_now(&self, transfer_id: &str, observed: &TransferStatus) -> bool {
+        let mut inner = self.lock();
         let (map, order) = &mut *inner;
         match merge(map.get(transfer_id), observed) {
             Merge::Applied(status) => {
@@ -63,13 +82,28 @@ impl StatusBook {
         }
     }
 
-    /// The known status of a transfer.
+    /// [`StatusStore::known`], at once.
     #[must_use]
-    pub fn get(&self, transfer_id: &str) -> Option<TransferStatus> {
-        let inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        inner.0.get(transfer_id).cloned()
+    pub fn known_now(&self, transfer_id: &str) -> Option<TransferStatus> {
+        self.lock().0.get(transfer_id).cloned()
+    }
+}
+
+impl StatusStore for MemoryStatusStore {
+    fn known<'a>(
+        &'a self,
+        transfer_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TransferStatus>, StoreError>> {
+        Box::pin(std::future::ready(Ok(self.known_now(transfer_id))))
+    }
+
+    fn apply<'a>(
+        &'a self,
+        transfer_id: &'a str,
+        observed: &'a TransferStatus,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(
+            Ok(self.apply_now(transfer_id, observed)),
+        ))
     }
 }

@@ -11,13 +11,15 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use imts_core::lifecycle::{merge, Merge};
 use imts_core::transport::{Clock, SystemClock};
 
 use crate::error::CallbackError;
 use crate::notification::Notification;
-use crate::ordering::StatusBook;
-use crate::seen::{Claim, MemorySeenStore, SeenStore};
+use crate::ordering::{MemoryStatusStore, StatusStore};
+use crate::seen::{Claim, MemorySeenStore, SeenStore, StoreError};
 use crate::verify::Verifier;
 
 /// The exact acknowledgement IMTS expects.
@@ -130,33 +132,69 @@ const IN_FLIGHT: usize = 5;
 const STORE_UNAVAILABLE: usize = 6;
 
 /// Processes notifications for one partner.
-#[derive(Debug)]
-pub struct Processor<H, S = MemorySeenStore, C = SystemClock> {
+pub struct Processor<H, C = SystemClock> {
     verifier: Verifier,
-    seen: S,
-    book: StatusBook,
+    seen: Arc<dyn SeenStore>,
+    statuses: Arc<dyn StatusStore>,
     handler: H,
     clock: C,
     counters: Counters,
 }
 
-impl<H: Handler> Processor<H> {
-    /// A processor with the in-memory seen store and the system clock.
-    pub fn new(verifier: Verifier, handler: H) -> Self {
-        Self::with_parts(verifier, handler, MemorySeenStore::default(), SystemClock)
+impl<H, C> std::fmt::Debug for Processor<H, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor")
+            .field("stats", &self.counters.snapshot())
+            .finish_non_exhaustive()
     }
 }
 
-impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
-    /// A processor with its store and clock chosen.
-    pub fn with_parts(verifier: Verifier, handler: H, seen: S, clock: C) -> Self {
+impl<H: Handler> Processor<H> {
+    /// A processor with in-memory seen and status stores (one process) and the system clock.
+    /// A fleet sets shared stores with [`with_seen_store`](Self::with_seen_store) and
+    /// [`with_status_store`](Self::with_status_store).
+    pub fn new(verifier: Verifier, handler: H) -> Self {
         Self {
             verifier,
-            seen,
-            book: StatusBook::default(),
+            seen: Arc::new(MemorySeenStore::default()),
+            statuses: Arc::new(MemoryStatusStore::default()),
             handler,
-            clock,
+            clock: SystemClock,
             counters: Counters::default(),
+        }
+    }
+}
+
+impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
+    /// Decides first deliveries with `store` (shared by a fleet: each notification is handled by
+    /// one instance).
+    #[must_use]
+    pub fn with_seen_store(self, store: Arc<dyn SeenStore>) -> Self {
+        Self {
+            seen: store,
+            ..self
+        }
+    }
+
+    /// Judges status updates against `store` (shared by a fleet: every instance agrees on which
+    /// update is late).
+    #[must_use]
+    pub fn with_status_store(self, store: Arc<dyn StatusStore>) -> Self {
+        Self {
+            statuses: store,
+            ..self
+        }
+    }
+
+    /// Reads time from `clock` (tests inject a fixed one).
+    pub fn with_clock<C2: Clock + Send + Sync>(self, clock: C2) -> Processor<H, C2> {
+        Processor {
+            verifier: self.verifier,
+            seen: self.seen,
+            statuses: self.statuses,
+            handler: self.handler,
+            clock,
+            counters: self.counters,
         }
     }
 
@@ -165,9 +203,16 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
         self.counters.snapshot()
     }
 
-    /// The last known status of a transfer, from the notifications processed.
-    pub fn known_status(&self, transfer_id: &str) -> Option<imts_core::enums::TransferStatus> {
-        self.book.get(transfer_id)
+    /// The last known status of a transfer, from the notifications processed (by this instance
+    /// or, with a shared status store, by any).
+    ///
+    /// # Errors
+    /// When the status store cannot be reached.
+    pub async fn known_status(
+        &self,
+        transfer_id: &str,
+    ) -> Result<Option<imts_core::enums::TransferStatus>, StoreError> {
+        self.statuses.known(transfer_id).await
     }
 
     /// Processes one delivery: `POST` with the raw body bytes.
@@ -184,7 +229,7 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
             Err(error) => return self.refuse(&error),
         };
         let id = notification.notification_id().to_owned();
-        match self.seen.claim(&id, self.clock.now()) {
+        match self.seen.claim(&id, self.clock.now()).await {
             Ok(Claim::First) => {}
             Ok(Claim::Duplicate) => {
                 self.counters.bump(DUPLICATES);
@@ -194,10 +239,7 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
                 self.counters.bump(IN_FLIGHT);
                 return CallbackResponse::error(503, "this notification is being processed");
             }
-            Err(_) => {
-                self.counters.bump(STORE_UNAVAILABLE);
-                return CallbackResponse::error(503, "seen store unavailable");
-            }
+            Err(_) => return self.store_unavailable(),
         }
         let status_change = match &notification {
             Notification::StatusUpdate(update) => {
@@ -205,9 +247,17 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
             }
             _ => None,
         };
-        let applied = status_change
-            .as_ref()
-            .is_none_or(|(transfer, status)| self.book.would_apply(transfer, status));
+        let applied = match &status_change {
+            None => true,
+            Some((transfer, status)) => match self.statuses.known(transfer).await {
+                Ok(known) => matches!(merge(known.as_ref(), status), Merge::Applied(_)),
+                Err(_) => {
+                    // Not judged against missing state: IMTS delivers again.
+                    let _ = self.seen.release(&id).await;
+                    return self.store_unavailable();
+                }
+            },
+        };
         match self
             .handler
             .handle(Delivery {
@@ -218,12 +268,14 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
         {
             Ok(()) => {
                 if let Some((transfer, status)) = &status_change {
-                    if !self.book.apply(transfer, status) {
-                        self.counters.bump(STALE);
+                    match self.statuses.apply(transfer, status).await {
+                        Ok(true) => {}
+                        Ok(false) => self.counters.bump(STALE),
+                        Err(_) => self.counters.bump(STORE_UNAVAILABLE),
                     }
                 }
                 self.counters.bump(ACCEPTED);
-                if self.seen.complete(&id, self.clock.now()).is_err() {
+                if self.seen.complete(&id, self.clock.now()).await.is_err() {
                     // Handled but not marked: a retry may be handled again; say so by status.
                     self.counters.bump(STORE_UNAVAILABLE);
                 }
@@ -231,10 +283,15 @@ impl<H: Handler, S: SeenStore, C: Clock + Send + Sync> Processor<H, S, C> {
             }
             Err(error) => {
                 self.counters.bump(HANDLER_FAILURES);
-                let _ = self.seen.release(&id);
+                let _ = self.seen.release(&id).await;
                 CallbackResponse::error(500, &error.to_string())
             }
         }
+    }
+
+    fn store_unavailable(&self) -> CallbackResponse {
+        self.counters.bump(STORE_UNAVAILABLE);
+        CallbackResponse::error(503, "store unavailable")
     }
 
     fn refuse(&self, error: &CallbackError) -> CallbackResponse {

@@ -4,6 +4,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use imts_core::token_store::BoxFuture;
 use time::OffsetDateTime;
 
 /// IMTS retries 3 times, 15 minutes apart: ids are kept at least this long (45 minutes) plus
@@ -31,23 +32,24 @@ pub enum Claim {
 pub struct StoreError(pub String);
 
 /// Where seen ids live. The in-memory default serves one process; a shared implementation
-/// (Redis) serves a fleet.
+/// (Redis) serves a fleet. Every call is a future, so a store over the network never blocks the
+/// receiver's runtime; an implementation bounds each call (an unanswered call is an outage: the
+/// receiver answers 503 and IMTS delivers again).
 pub trait SeenStore: Send + Sync {
     /// Atomically claims `id` for processing.
-    ///
-    /// # Errors
-    /// When the store cannot be reached.
-    fn claim(&self, id: &str, now: OffsetDateTime) -> Result<Claim, StoreError>;
+    fn claim<'a>(
+        &'a self,
+        id: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
     /// Marks `id` processed: later deliveries are duplicates.
-    ///
-    /// # Errors
-    /// When the store cannot be reached.
-    fn complete(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError>;
+    fn complete<'a>(
+        &'a self,
+        id: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Forgets a claim whose processing failed, so the retry is processed.
-    ///
-    /// # Errors
-    /// When the store cannot be reached.
-    fn release(&self, id: &str) -> Result<(), StoreError>;
+    fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,33 +125,58 @@ impl MemorySeenStore {
     }
 }
 
-impl SeenStore for MemorySeenStore {
-    fn claim(&self, id: &str, now: OffsetDateTime) -> Result<Claim, StoreError> {
+impl MemorySeenStore {
+    /// [`SeenStore::claim`], at once.
+    pub fn claim_now(&self, id: &str, now: OffsetDateTime) -> Claim {
         let mut entries = self.lock();
         self.prune(&mut entries, now);
         match entries.marks.get(id) {
-            Some((Mark::Done, _)) => Ok(Claim::Duplicate),
-            Some((Mark::InFlight, _)) => Ok(Claim::InFlight),
+            Some((Mark::Done, _)) => Claim::Duplicate,
+            Some((Mark::InFlight, _)) => Claim::InFlight,
             None => {
                 entries.marks.insert(id.to_owned(), (Mark::InFlight, now));
                 entries.order.push_back((id.to_owned(), now));
                 self.prune(&mut entries, now);
-                Ok(Claim::First)
+                Claim::First
             }
         }
     }
 
-    fn complete(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+    /// [`SeenStore::complete`], at once.
+    pub fn complete_now(&self, id: &str, now: OffsetDateTime) {
         let mut entries = self.lock();
         entries.marks.insert(id.to_owned(), (Mark::Done, now));
         entries.order.push_back((id.to_owned(), now));
         self.prune(&mut entries, now);
-        Ok(())
     }
 
-    fn release(&self, id: &str) -> Result<(), StoreError> {
+    /// [`SeenStore::release`], at once.
+    pub fn release_now(&self, id: &str) {
         self.lock().marks.remove(id);
-        Ok(())
+    }
+}
+
+impl SeenStore for MemorySeenStore {
+    fn claim<'a>(
+        &'a self,
+        id: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(std::future::ready(Ok(self.claim_now(id, now))))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        id: &'a str,
+        now: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.complete_now(id, now);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.release_now(id);
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
@@ -164,15 +191,15 @@ mod tests {
     #[test]
     fn first_duplicate_in_flight_release() {
         let store = MemorySeenStore::default();
-        assert_eq!(store.claim("a", t(0)).unwrap(), Claim::First);
-        assert_eq!(store.claim("a", t(1)).unwrap(), Claim::InFlight);
-        store.release("a").unwrap();
-        assert_eq!(store.claim("a", t(15)).unwrap(), Claim::First);
-        store.complete("a", t(15)).unwrap();
-        assert_eq!(store.claim("a", t(30)).unwrap(), Claim::Duplicate);
+        assert_eq!(store.claim_now("a", t(0)), Claim::First);
+        assert_eq!(store.claim_now("a", t(1)), Claim::InFlight);
+        store.release_now("a");
+        assert_eq!(store.claim_now("a", t(15)), Claim::First);
+        store.complete_now("a", t(15));
+        assert_eq!(store.claim_now("a", t(30)), Claim::Duplicate);
         // Kept through the whole retry window (45 min after the last delivery) plus margin.
-        assert_eq!(store.claim("a", t(15 + 59)).unwrap(), Claim::Duplicate);
-        assert_eq!(store.claim("a", t(15 + 61)).unwrap(), Claim::First);
+        assert_eq!(store.claim_now("a", t(15 + 59)), Claim::Duplicate);
+        assert_eq!(store.claim_now("a", t(15 + 61)), Claim::First);
     }
 
     #[test]
@@ -180,12 +207,12 @@ mod tests {
         let store = MemorySeenStore::new(Duration::from_secs(3600), 1000);
         for i in 0..50_000 {
             let id = format!("n-{i}");
-            assert_eq!(store.claim(&id, t(0)).unwrap(), Claim::First);
-            store.complete(&id, t(0)).unwrap();
+            assert_eq!(store.claim_now(&id, t(0)), Claim::First);
+            store.complete_now(&id, t(0));
         }
         assert!(store.len() <= 1000, "{}", store.len());
         assert_eq!(
-            store.claim("n-49999", t(0)).unwrap(),
+            store.claim_now("n-49999", t(0)),
             Claim::Duplicate,
             "the newest ids are kept"
         );

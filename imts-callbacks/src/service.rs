@@ -9,18 +9,17 @@ use http_body_util::{BodyExt, Full, Limited};
 use imts_core::transport::Clock;
 
 use crate::processor::{Handler, Processor};
-use crate::seen::SeenStore;
 
 /// Largest notification body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Serves notifications at any path.
 #[derive(Debug)]
-pub struct CallbackService<H, S, C> {
-    processor: Arc<Processor<H, S, C>>,
+pub struct CallbackService<H, C> {
+    processor: Arc<Processor<H, C>>,
 }
 
-impl<H, S, C> Clone for CallbackService<H, S, C> {
+impl<H, C> Clone for CallbackService<H, C> {
     fn clone(&self) -> Self {
         Self {
             processor: Arc::clone(&self.processor),
@@ -28,17 +27,16 @@ impl<H, S, C> Clone for CallbackService<H, S, C> {
     }
 }
 
-impl<H, S, C> CallbackService<H, S, C> {
+impl<H, C> CallbackService<H, C> {
     /// A service sharing `processor`.
-    pub fn new(processor: Arc<Processor<H, S, C>>) -> Self {
+    pub fn new(processor: Arc<Processor<H, C>>) -> Self {
         Self { processor }
     }
 }
 
-impl<H, S, C, B> hyper::service::Service<http::Request<B>> for CallbackService<H, S, C>
+impl<H, C, B> hyper::service::Service<http::Request<B>> for CallbackService<H, C>
 where
     H: Handler + 'static,
-    S: SeenStore + 'static,
     C: Clock + Send + Sync + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,

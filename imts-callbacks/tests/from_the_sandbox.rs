@@ -130,7 +130,10 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
     let stats = processor.stats();
     assert_eq!((stats.accepted, stats.handler_failures), (4, 1));
     assert_eq!(
-        processor.known_status(t.transfer_id.as_str()),
+        processor
+            .known_status(t.transfer_id.as_str())
+            .await
+            .unwrap(),
         Some(TransferStatus::Success)
     );
 
@@ -153,7 +156,10 @@ async fn a_life_cycle_arrives_once_each_through_a_failing_handler() {
         .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
-        processor.known_status(t.transfer_id.as_str()),
+        processor
+            .known_status(t.transfer_id.as_str())
+            .await
+            .unwrap(),
         Some(TransferStatus::Success)
     );
     sandbox.shutdown().await;
@@ -249,7 +255,10 @@ async fn replayed_and_out_of_order_deliveries_are_counted_not_applied_twice() {
     let stats = processor.stats();
     assert_eq!((stats.accepted, stats.duplicates, stats.stale), (2, 2, 1));
     assert_eq!(
-        processor.known_status(t.transfer_id.as_str()),
+        processor
+            .known_status(t.transfer_id.as_str())
+            .await
+            .unwrap(),
         Some(TransferStatus::Process)
     );
     sandbox.shutdown().await;

@@ -82,7 +82,7 @@ fn verifier() -> Verifier {
 #[tokio::test]
 async fn acknowledges_once_and_deduplicates() {
     let (log, handler) = recording(0);
-    let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(verifier(), handler).with_clock(clock());
     let body = update("n-1", "new", None);
     let first = p.process(&http::Method::POST, &body).await;
     assert_eq!((first.status, first.body.as_slice()), (200, ACK_BODY));
@@ -95,7 +95,7 @@ async fn acknowledges_once_and_deduplicates() {
 #[tokio::test]
 async fn forged_malformed_and_wrong_method_are_refused_unhandled() {
     let (log, handler) = recording(0);
-    let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(verifier(), handler).with_clock(clock());
     let forged = sign(
         r#""type":"status_update","notification_id":"n-2","transfer_id":"x","status":"success""#,
         "attacker",
@@ -144,7 +144,7 @@ async fn several_secrets_during_a_rotation() {
     let (log, handler) = recording(0);
     let rotating = Verifier::new(AgentSecret::new("old-secret").unwrap())
         .also_accept(AgentSecret::new(SECRET).unwrap());
-    let p = Processor::with_parts(rotating, handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(rotating, handler).with_clock(clock());
     assert_eq!(
         p.process(&http::Method::POST, &update("n-7", "new", None))
             .await
@@ -162,7 +162,7 @@ async fn several_secrets_during_a_rotation() {
 #[tokio::test]
 async fn a_failed_handler_is_retried_and_then_processed_once() {
     let (log, handler) = recording(1);
-    let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(verifier(), handler).with_clock(clock());
     let body = update("n-9", "process", Some("new"));
     assert_eq!(p.process(&http::Method::POST, &body).await.status, 500);
     assert_eq!(p.process(&http::Method::POST, &body).await.status, 200);
@@ -175,7 +175,7 @@ async fn a_failed_handler_is_retried_and_then_processed_once() {
 #[tokio::test]
 async fn late_updates_never_move_a_transfer_backwards() {
     let (log, handler) = recording(0);
-    let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(verifier(), handler).with_clock(clock());
     p.process(
         &http::Method::POST,
         &update("u-3", "waiting", Some("process")),
@@ -201,7 +201,7 @@ async fn late_updates_never_move_a_transfer_backwards() {
         ]
     );
     assert_eq!(
-        p.known_status(TRANSFER),
+        p.known_status(TRANSFER).await.unwrap(),
         Some(imts_core::enums::TransferStatus::Success)
     );
     assert_eq!(p.stats().stale, 2);
@@ -220,12 +220,7 @@ async fn a_slow_handler_is_neither_doubled_nor_lost() {
             Ok(())
         }
     };
-    let p = Arc::new(Processor::with_parts(
-        verifier(),
-        handler,
-        MemorySeenStore::default(),
-        clock(),
-    ));
+    let p = Arc::new(Processor::new(verifier(), handler).with_clock(clock()));
     let body = update("slow-1", "new", None);
     let first = tokio::spawn({
         let (p, body) = (Arc::clone(&p), body.clone());
@@ -255,7 +250,7 @@ async fn unknown_types_are_kept_whole() {
             Ok(())
         }
     };
-    let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+    let p = Processor::new(verifier(), handler).with_clock(clock());
     let body = sign(
         r#""type":"refund_issued","notification_id":"r-1","amount":10.50"#,
         SECRET,
@@ -276,7 +271,7 @@ proptest! {
     fn arbitrary_bodies_never_panic_and_are_never_handled(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let (log, handler) = recording(0);
-        let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+        let p = Processor::new(verifier(), handler).with_clock(clock());
         let answer = runtime.block_on(p.process(&http::Method::POST, &bytes));
         prop_assert!(answer.status == 400 || answer.status == 401);
         prop_assert!(log.lock().unwrap().is_empty());
@@ -288,7 +283,7 @@ proptest! {
         let body = sign(&inner.join(","), SECRET);
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let (_log, handler) = recording(0);
-        let p = Processor::with_parts(verifier(), handler, MemorySeenStore::default(), clock());
+        let p = Processor::new(verifier(), handler).with_clock(clock());
         let answer = runtime.block_on(p.process(&http::Method::POST, &body));
         prop_assert!(answer.status == 200 || answer.status == 400);
     }

@@ -32,6 +32,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod acquire;
 pub mod config;
 pub mod driver;
 pub mod endpoint;

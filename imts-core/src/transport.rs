@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use crate::acquire::{TokenAcquirer, TokenStep, LEASE_TTL};
 use crate::config::{Config, Credentials};
 use crate::driver::{Call, Step};
 use crate::error::{Error, TransportError};
@@ -17,7 +18,7 @@ use crate::models::auth::Token;
 use crate::operation::Operation;
 use crate::session::TokenSession;
 use crate::shell::Timeouts;
-use crate::token_store::{TokenAcquirer, TokenStep, TokenStore, LEASE_TTL};
+use crate::token_store::TokenStore;
 
 /// A blocking HTTP transport.
 pub trait BlockingTransport {
@@ -121,19 +122,22 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
         let mut acquirer = TokenAcquirer::new(&mut session, self.store, self.holder);
         let deadline = self.clock.monotonic() + LEASE_TTL + self.timeouts.per_attempt;
         loop {
-            match acquirer.next(self.credentials, self.config, self.clock.now())? {
+            match acquirer.next(self.credentials, self.config, self.clock.now()) {
                 TokenStep::Ready(token, generation) => return Ok((token, generation)),
+                TokenStep::Failed(error) => return Err(error),
                 TokenStep::Wait(duration) if self.clock.monotonic() < deadline => {
                     self.clock.sleep(duration)
                 }
                 TokenStep::Wait(_) => return Err(acquirer.waited_too_long()),
-                TokenStep::Send(request, exchange) => {
+                TokenStep::Send(request, _) => {
                     let response = self.transport.send(request, self.timeouts.per_attempt);
-                    let sent = response
-                        .as_ref()
-                        .map(|response| (response.status().as_u16(), &response.body()[..]))
-                        .map_err(Clone::clone);
-                    acquirer.handle(exchange, sent, self.config, self.clock.now())?;
+                    acquirer.on_exchange(response, self.config, self.clock.now());
+                }
+                TokenStep::Store(call) => {
+                    // The blocking adapter: the store's future runs on this thread (the store
+                    // bounds its own calls; a memory store's future is ready at once).
+                    let answer = futures_executor::block_on(call.run());
+                    acquirer.on_store(answer, self.config, self.clock.now());
                 }
             }
         }

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use imts_core::acquire::{StoreAnswer, TokenAcquirer, TokenStep, LEASE_TTL};
 use imts_core::models::auth::Token;
 use imts_core::shell::{CallRecord, Shell};
-use imts_core::token_store::{TokenAcquirer, TokenStep, LEASE_TTL};
+use imts_core::token_store::STORE_TIMEOUT;
 use imts_core::transport::AsyncTransport;
 use imts_core::{Call, Config, Error, Operation, RawCall, Step, TokenSession};
 use time::OffsetDateTime;
@@ -99,8 +100,9 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 shell.credentials(),
                 shell.config(),
                 OffsetDateTime::now_utc(),
-            )? {
+            ) {
                 TokenStep::Ready(token, generation) => return Ok((token, generation)),
+                TokenStep::Failed(error) => return Err(error),
                 TokenStep::Wait(duration) if Instant::now() < deadline => {
                     tokio::time::sleep(duration).await
                 }
@@ -112,11 +114,14 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         .send(request, per_attempt)
                         .instrument(span)
                         .await;
-                    let sent = response
-                        .as_ref()
-                        .map(|response| (response.status().as_u16(), &response.body()[..]))
-                        .map_err(Clone::clone);
-                    acquirer.handle(exchange, sent, shell.config(), OffsetDateTime::now_utc())?;
+                    acquirer.on_exchange(response, shell.config(), OffsetDateTime::now_utc());
+                }
+                TokenStep::Store(call) => {
+                    // Awaited, never blocking a worker; bounded whatever the store does.
+                    let answer = tokio::time::timeout(STORE_TIMEOUT, call.run())
+                        .await
+                        .unwrap_or_else(|_| StoreAnswer::timed_out(STORE_TIMEOUT));
+                    acquirer.on_store(answer, shell.config(), OffsetDateTime::now_utc());
                 }
             }
         }

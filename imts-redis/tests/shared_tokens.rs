@@ -74,7 +74,7 @@ async fn two_instances_one_refresh() {
     let store = RedisTokenStore::open(&redis.url(), "fleet-agent").unwrap();
     let started = Instant::now();
     for _ in 0..200 {
-        let _ = store.load().unwrap();
+        let _ = store.load().await.unwrap();
     }
     println!(
         "redis token store: load {:?} per call (only on renewal)",
@@ -117,10 +117,63 @@ async fn redis_down_falls_back_to_the_local_session() {
         Some(&imts::types::ErrorCode::NotFound),
         "the call went through without Redis"
     );
-    let error = store.load().unwrap_err();
+    let error = store.load().await.unwrap_err();
     assert!(
         error.to_string().contains("token store unavailable"),
         "{error}"
     );
     sandbox.shutdown().await;
+}
+
+#[test]
+fn blocking_instances_share_tokens_through_the_async_store() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let agent = AgentConfig::parse(
+        "fleet-agent:fleet-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+    )
+    .unwrap();
+    let sandbox = imts_sandbox::BackgroundSandbox::start(SandboxConfig {
+        agents: vec![agent.clone()],
+        access_ttl: Duration::from_secs(600),
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    // No runtime on this thread: each store runs its Redis commands on a small one of its own,
+    // and the blocking client drives the store's futures on the calling thread.
+    let instance = || {
+        let store: Arc<dyn TokenStore> =
+            Arc::new(RedisTokenStore::open(&redis.url(), "fleet-agent").unwrap());
+        let credentials =
+            Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
+        imts::ClientBuilder::new(credentials)
+            .base_url(sandbox.base_url())
+            .token_store(store)
+            .build_blocking()
+            .unwrap()
+    };
+    let (a, b) = (instance(), instance());
+    let status = StatusRequest::new(imts_core::values::Lookup::OrderId(
+        "fleet-order".parse().unwrap(),
+    ));
+    let not_found = |r: Result<imts::models::StatusResponse, imts::Error>| {
+        r.unwrap_err().code() == Some(&imts::types::ErrorCode::NotFound)
+    };
+    assert!(not_found(a.status(&status)));
+    assert!(not_found(b.status(&status)), "b adopts a's token");
+    sandbox.advance_clock(Duration::from_secs(601));
+    std::thread::scope(|scope| {
+        for i in 0..16 {
+            let client = if i % 2 == 0 { &a } else { &b };
+            let status = &status;
+            scope.spawn(move || assert!(not_found(client.status(status))));
+        }
+    });
+    let stats = sandbox.stats();
+    assert_eq!(
+        (stats.auth, stats.refresh),
+        (1, 1),
+        "one login, one refresh"
+    );
 }

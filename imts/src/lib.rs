@@ -118,11 +118,20 @@ pub mod error {
 }
 
 pub mod stores {
-    //! Token stores: where a client keeps its access and refresh tokens, shared by several
-    //! instances on one credential (Redis with the `redis` feature).
-    pub use imts_core::token_store::{MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError};
+    //! Shared stores, all asynchronous (a store over the network never blocks a runtime's
+    //! worker; the blocking client drives the same futures on its own thread): the token store
+    //! (access and refresh tokens shared by several instances on one credential), and, for
+    //! callback receivers, the seen store (first deliveries) and the status store (which status
+    //! update is late). In memory by default; Redis with the `redis` feature.
+    #[cfg(feature = "callbacks")]
+    pub use imts_callbacks::{
+        MemorySeenStore, MemoryStatusStore, SeenStore, StatusStore, StoreError,
+    };
+    pub use imts_core::token_store::{
+        BoxFuture, MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError,
+    };
     #[cfg(feature = "redis")]
-    pub use imts_redis::{RedisSeenStore, RedisTokenStore};
+    pub use imts_redis::{RedisSeenStore, RedisStatusStore, RedisTokenStore};
 }
 
 /// Receiving notifications (feature `callbacks`): verify, de-duplicate, order, acknowledge.

@@ -19,8 +19,8 @@ pub struct ListenArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
     listen: SocketAddr,
-    /// Share seen notification ids with other instances through Redis (`redis://host:port/`).
-    /// Ids are namespaced by IMTS_AGENT_ID (default `default`).
+    /// Share seen notification ids and known transfer statuses with other instances through
+    /// Redis (`redis://host:port/`). Keys are namespaced by IMTS_AGENT_ID (default `default`).
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
 }
@@ -65,35 +65,30 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::usage(e.to_string()))?;
         eprintln!("imts listen: accepting notifications at http://{addr}/ (any path)");
-        let verifier = Verifier::new(secret);
-        match &args.redis {
-            Some(url) => {
-                let namespace = std::env::var("IMTS_AGENT_ID").unwrap_or_else(|_| "default".into());
-                let store = imts_redis::RedisSeenStore::open(url, &namespace)
-                    .map_err(|e| CliError::usage(format!("--redis {url}: {e}")))?;
-                let processor =
-                    Processor::with_parts(verifier, print, store, imts_callbacks::SystemClock);
-                serve(listener, CallbackService::new(Arc::new(processor))).await;
-            }
-            None => {
-                serve(
-                    listener,
-                    CallbackService::new(Arc::new(Processor::new(verifier, print))),
-                )
-                .await
-            }
+        let mut processor = Processor::new(Verifier::new(secret), print);
+        if let Some(url) = &args.redis {
+            let namespace = std::env::var("IMTS_AGENT_ID").unwrap_or_else(|_| "default".into());
+            let unusable =
+                |e: &dyn std::fmt::Display| CliError::usage(format!("--redis {url}: {e}"));
+            let seen =
+                imts_redis::RedisSeenStore::open(url, &namespace).map_err(|e| unusable(&e))?;
+            let statuses =
+                imts_redis::RedisStatusStore::open(url, &namespace).map_err(|e| unusable(&e))?;
+            processor = processor
+                .with_seen_store(Arc::new(seen))
+                .with_status_store(Arc::new(statuses));
         }
+        serve(listener, CallbackService::new(Arc::new(processor))).await;
         Ok(())
     })
 }
 
 /// Accepts connections until Ctrl-C.
-async fn serve<H, S>(
+async fn serve<H>(
     listener: tokio::net::TcpListener,
-    service: CallbackService<H, S, imts_callbacks::SystemClock>,
+    service: CallbackService<H, imts_callbacks::SystemClock>,
 ) where
     H: imts_callbacks::Handler + 'static,
-    S: imts_callbacks::SeenStore + 'static,
 {
     {
         let accept = async {
