@@ -141,6 +141,69 @@ impl std::fmt::Debug for Shell {
     }
 }
 
+/// What a client handle points at: its transport, the shell, and the token session behind the
+/// lock of its flavour (`M`: a `std` mutex for the blocking client, a `tokio` one for the async).
+pub struct ClientParts<T, M> {
+    /// The transport.
+    pub transport: T,
+    /// The shell.
+    pub shell: Shell,
+    /// The token session, behind its lock (one exchange at a time per process).
+    pub session: M,
+}
+
+impl<T, M> std::fmt::Debug for ClientParts<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.shell.fmt(f)
+    }
+}
+
+/// The handle part of a client type, written once for both: `Clone` (clones share everything),
+/// `Debug` (no secrets), `from_shell` and `config`. The client is a struct with one field,
+/// `inner: Arc<ClientParts<T, lock<TokenSession>>>`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! client_handle {
+    ($client:ident, $transport:ident, $($lock:ident)::+) => {
+        impl<T: $transport> Clone for $client<T> {
+            fn clone(&self) -> Self {
+                Self {
+                    inner: ::std::sync::Arc::clone(&self.inner),
+                }
+            }
+        }
+
+        impl<T: $transport> ::std::fmt::Debug for $client<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($client))
+                    .field("shell", &self.inner.shell)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<T: $transport> $client<T> {
+            /// A client over `transport` with the shell's settings. Applications build clients
+            /// with `imts::ClientBuilder`, which makes the shell and the transport.
+            pub fn from_shell(shell: $crate::Shell, transport: T) -> Self {
+                let session = $crate::TokenSession::new(shell.next_seed());
+                Self {
+                    inner: ::std::sync::Arc::new($crate::shell::ClientParts {
+                        transport,
+                        shell,
+                        session: $($lock)::+::new(session),
+                    }),
+                }
+            }
+
+            /// The configuration.
+            #[must_use]
+            pub fn config(&self) -> &$crate::Config {
+                self.inner.shell.config()
+            }
+        }
+    };
+}
+
 /// What one call ended with, recorded in its span by both clients alike.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CallRecord {

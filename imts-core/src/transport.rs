@@ -17,7 +17,7 @@ use crate::error::{Error, TransportError};
 use crate::models::auth::Token;
 use crate::operation::Operation;
 use crate::session::TokenSession;
-use crate::shell::Timeouts;
+use crate::shell::{ClientParts, Timeouts};
 use crate::token_store::TokenStore;
 
 /// A blocking HTTP transport.
@@ -82,6 +82,23 @@ impl Clock for SystemClock {
     }
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+}
+
+impl<T: BlockingTransport> ClientParts<T, Mutex<TokenSession>> {
+    /// The blocking loop's context over these parts, on the system clock.
+    pub fn blocking_context(&self) -> BlockingContext<'_, T, SystemClock> {
+        let shell = &self.shell;
+        BlockingContext {
+            session: &self.session,
+            store: shell.token_store(),
+            holder: shell.holder(),
+            credentials: shell.credentials(),
+            config: shell.config(),
+            transport: &self.transport,
+            clock: &SystemClock,
+            timeouts: shell.settings().timeouts,
+        }
     }
 }
 

@@ -5,63 +5,24 @@ use std::time::Instant;
 
 use imts_core::acquire::{StoreAnswer, TokenAcquirer, TokenStep, LEASE_TTL};
 use imts_core::models::auth::Token;
-use imts_core::shell::{CallRecord, Shell};
+use imts_core::shell::{CallRecord, ClientParts};
 use imts_core::token_store::STORE_TIMEOUT;
 use imts_core::transport::AsyncTransport;
-use imts_core::{Call, Config, Error, Operation, RawCall, Step, TokenSession};
+use imts_core::{Call, Error, Operation, RawCall, Step, TokenSession};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::ReqwestTransport;
 
-struct Inner<T> {
-    transport: T,
-    shell: Shell,
-    session: tokio::sync::Mutex<TokenSession>,
-}
-
 /// The async IMTS client. Cheap to clone; clones share the token session and the settings,
 /// which are frozen when the client is built (`imts::ClientBuilder`).
 pub struct AsyncClient<T: AsyncTransport = ReqwestTransport> {
-    inner: Arc<Inner<T>>,
+    inner: Arc<ClientParts<T, tokio::sync::Mutex<TokenSession>>>,
 }
 
-impl<T: AsyncTransport> Clone for AsyncClient<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<T: AsyncTransport> std::fmt::Debug for AsyncClient<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncClient")
-            .field("shell", &self.inner.shell)
-            .finish_non_exhaustive()
-    }
-}
+imts_core::client_handle!(AsyncClient, AsyncTransport, tokio::sync::Mutex);
 
 impl<T: AsyncTransport> AsyncClient<T> {
-    /// A client over `transport` with the shell's settings. Applications build clients with
-    /// `imts::ClientBuilder`, which makes the shell and the transport.
-    pub fn from_shell(shell: Shell, transport: T) -> Self {
-        let seed = shell.next_seed();
-        Self {
-            inner: Arc::new(Inner {
-                transport,
-                shell,
-                session: tokio::sync::Mutex::new(TokenSession::new(seed)),
-            }),
-        }
-    }
-
-    /// The configuration.
-    #[must_use]
-    pub fn config(&self) -> &Config {
-        self.inner.shell.config()
-    }
-
     /// Counts of token exchanges so far.
     pub async fn session_stats(&self) -> imts_core::session::SessionStats {
         self.inner.session.lock().await.stats()

@@ -3,76 +3,21 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use imts_core::shell::{CallRecord, Shell};
-use imts_core::transport::{BlockingContext, BlockingTransport, SystemClock};
-use imts_core::{Config, Error, Operation, RawCall, TokenSession};
+use imts_core::shell::{CallRecord, ClientParts};
+use imts_core::transport::BlockingTransport;
+use imts_core::{Error, Operation, RawCall, TokenSession};
 
 use crate::UreqTransport;
-
-struct Inner<T> {
-    transport: T,
-    shell: Shell,
-    session: Mutex<TokenSession>,
-}
-
-impl<T: BlockingTransport> Inner<T> {
-    fn context(&self) -> BlockingContext<'_, T, SystemClock> {
-        let shell = &self.shell;
-        BlockingContext {
-            session: &self.session,
-            store: shell.token_store(),
-            holder: shell.holder(),
-            credentials: shell.credentials(),
-            config: shell.config(),
-            transport: &self.transport,
-            clock: &SystemClock,
-            timeouts: shell.settings().timeouts,
-        }
-    }
-}
 
 /// The blocking IMTS client. Cheap to clone; clones (and threads) share the token session and
 /// the settings, which are frozen when the client is built (`imts::ClientBuilder`).
 pub struct BlockingClient<T: BlockingTransport = UreqTransport> {
-    inner: Arc<Inner<T>>,
+    inner: Arc<ClientParts<T, Mutex<TokenSession>>>,
 }
 
-impl<T: BlockingTransport> Clone for BlockingClient<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<T: BlockingTransport> std::fmt::Debug for BlockingClient<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockingClient")
-            .field("shell", &self.inner.shell)
-            .finish_non_exhaustive()
-    }
-}
+imts_core::client_handle!(BlockingClient, BlockingTransport, Mutex);
 
 impl<T: BlockingTransport> BlockingClient<T> {
-    /// A client over `transport` with the shell's settings. Applications build clients with
-    /// `imts::ClientBuilder`, which makes the shell and the transport.
-    pub fn from_shell(shell: Shell, transport: T) -> Self {
-        let seed = shell.next_seed();
-        Self {
-            inner: Arc::new(Inner {
-                transport,
-                shell,
-                session: Mutex::new(TokenSession::new(seed)),
-            }),
-        }
-    }
-
-    /// The configuration.
-    #[must_use]
-    pub fn config(&self) -> &Config {
-        self.inner.shell.config()
-    }
-
     /// Counts of token exchanges so far.
     #[must_use]
     pub fn session_stats(&self) -> imts_core::session::SessionStats {
@@ -88,7 +33,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
     /// # Errors
     /// The exchange's failure.
     pub fn authenticate(&self) -> Result<(), Error> {
-        self.inner.context().ensure_token(None).map(|_| ())
+        self.inner.blocking_context().ensure_token(None).map(|_| ())
     }
 
     /// Renews the token pair now with Refresh token (authenticating first if there is none).
@@ -114,7 +59,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
         let span = shell.call_span(&op.route().name);
         let _entered = span.enter();
         let started = Instant::now();
-        let (result, attempts, http_status) = self.inner.context().run(op, shell.next_seed());
+        let (result, attempts, http_status) =
+            self.inner.blocking_context().run(op, shell.next_seed());
         CallRecord {
             attempts,
             http_status,

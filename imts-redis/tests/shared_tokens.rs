@@ -11,15 +11,28 @@ use imts_redis::test_server::RedisServer;
 use imts_redis::RedisTokenStore;
 use imts_sandbox::{AgentConfig, Sandbox, SandboxConfig};
 
+fn fleet_agent() -> AgentConfig {
+    AgentConfig::parse(
+        "fleet-agent:fleet-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+    )
+    .unwrap()
+}
+
+/// One instance of the fleet: a client builder with its own Redis token store.
+fn instance(agent: &AgentConfig, redis: &str, base_url: &str) -> imts::ClientBuilder {
+    let store: Arc<dyn TokenStore> = Arc::new(RedisTokenStore::open(redis, "fleet-agent").unwrap());
+    let credentials = Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
+    imts::ClientBuilder::new(credentials)
+        .base_url(base_url)
+        .token_store(store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_one_refresh() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let agent = AgentConfig::parse(
-        "fleet-agent:fleet-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
-    )
-    .unwrap();
+    let agent = fleet_agent();
     let sandbox = Sandbox::start(SandboxConfig {
         agents: vec![agent.clone()],
         access_ttl: Duration::from_secs(600),
@@ -28,13 +41,7 @@ async fn two_instances_one_refresh() {
     .await
     .unwrap();
     let instance = || {
-        let store: Arc<dyn TokenStore> =
-            Arc::new(RedisTokenStore::open(&redis.url(), "fleet-agent").unwrap());
-        let credentials =
-            Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
-        imts::ClientBuilder::new(credentials)
-            .base_url(sandbox.base_url())
-            .token_store(store)
+        instance(&agent, &redis.url(), &sandbox.base_url())
             .build()
             .unwrap()
     };
@@ -90,10 +97,7 @@ async fn redis_down_falls_back_to_the_local_session() {
     };
     let url = redis.url();
     redis.stop();
-    let agent = AgentConfig::parse(
-        "fleet-agent:fleet-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
-    )
-    .unwrap();
+    let agent = fleet_agent();
     let sandbox = Sandbox::start(SandboxConfig {
         agents: vec![agent.clone()],
         ..SandboxConfig::default()
@@ -130,10 +134,7 @@ fn blocking_instances_share_tokens_through_the_async_store() {
     let Some(redis) = RedisServer::start() else {
         return;
     };
-    let agent = AgentConfig::parse(
-        "fleet-agent:fleet-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
-    )
-    .unwrap();
+    let agent = fleet_agent();
     let sandbox = imts_sandbox::BackgroundSandbox::start(SandboxConfig {
         agents: vec![agent.clone()],
         access_ttl: Duration::from_secs(600),
@@ -143,13 +144,7 @@ fn blocking_instances_share_tokens_through_the_async_store() {
     // No runtime on this thread: each store runs its Redis commands on a small one of its own,
     // and the blocking client drives the store's futures on the calling thread.
     let instance = || {
-        let store: Arc<dyn TokenStore> =
-            Arc::new(RedisTokenStore::open(&redis.url(), "fleet-agent").unwrap());
-        let credentials =
-            Credentials::new("fleet-agent".parse().unwrap(), agent.agent_secret.clone());
-        imts::ClientBuilder::new(credentials)
-            .base_url(sandbox.base_url())
-            .token_store(store)
+        instance(&agent, &redis.url(), &sandbox.base_url())
             .build_blocking()
             .unwrap()
     };
