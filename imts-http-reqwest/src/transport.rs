@@ -81,14 +81,15 @@ impl AsyncTransport for ReqwestTransport {
         let mut request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
         *request.timeout_mut() = Some(timeout);
-        let response = self
+        let mut response = self
             .client
             .execute(request)
             .await
             .map_err(|e| transport_error(&e))?;
         let mut builder = http::Response::builder().status(response.status());
         if let Some(headers) = builder.headers_mut() {
-            *headers = response.headers().clone();
+            // Moved, not copied: the body is read from the response without them.
+            *headers = std::mem::take(response.headers_mut());
         }
         if response
             .content_length()
@@ -107,7 +108,7 @@ impl AsyncTransport for ReqwestTransport {
             ));
         }
         builder
-            .body(body.to_vec())
+            .body(Vec::from(body)) // takes the buffer over when it is not shared
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e.to_string()))
     }
 }
