@@ -38,6 +38,7 @@ pub mod driver;
 pub mod endpoint;
 pub mod enums;
 pub mod error;
+pub mod journal;
 pub mod lifecycle;
 mod methods;
 pub mod models;

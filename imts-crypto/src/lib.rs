@@ -29,11 +29,13 @@
 //! assert_eq!(plain.as_bytes(), br#"{"first_name":"Aigerim"}"#);
 //! ```
 
+mod digest;
 mod envelope;
 mod hex;
 mod secret;
 mod signer;
 
+pub use digest::sha256_hex;
 pub use envelope::{padded_len, DecryptError, OutputTooSmall, Packing, Plaintext, IV_LEN};
 pub use secret::{AgentSecret, KeyError, PartnerKey, PARTNER_KEY_LEN};
 pub use signer::{PgSig, Signer, SigningMessage, SECRET_MASK};

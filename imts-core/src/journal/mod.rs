@@ -1,0 +1,19 @@
+//! The transfer journal's model, sans-IO: a record per money-moving call, its states and the
+//! transitions between them as data, and what resuming an open record means.
+//!
+//! A record is written (state [`State::Intent`]) **before the first byte** of the request is
+//! sent, with the exact body that will be sent (personal data only as the sealed envelope);
+//! [`State::Sent`] once bytes may be on the wire; then one of the final states
+//! ([`State::Applied`], [`State::Refused`]) or [`State::Unknown`] when the call ended without a
+//! definite answer. A process killed at any point leaves a record that says what to do:
+//! [`resume_plan`].
+//!
+//! Storage is behind [`Journal`] (memory here; SQLite and PostgreSQL in their own crates).
+
+mod record;
+mod resume;
+mod store;
+
+pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
+pub use resume::{resume_plan, ResumePlan};
+pub use store::{Intent, Journal, JournalError, MemoryJournal, Update};

@@ -1,0 +1,264 @@
+//! Records, their states, and the transitions between them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::endpoint::Endpoint;
+use crate::enums::TransferStatus;
+use crate::values::Timestamp;
+
+/// A money-moving operation: what the journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoneyOp {
+    /// Create transfer (idempotent by `order_id`).
+    CreateTransfer,
+    /// Confirm transfer.
+    Confirm,
+    /// Payout.
+    Payout,
+    /// Payout confirm.
+    PayoutConfirm,
+    /// Cancel.
+    Cancel,
+    /// Create person (no idempotency key: never resent).
+    CreatePerson,
+    /// Create business (no idempotency key: never resent).
+    CreateBusiness,
+}
+
+impl MoneyOp {
+    /// The operation an endpoint is, if it moves money (or registers a client).
+    #[must_use]
+    pub fn of(endpoint: Endpoint) -> Option<Self> {
+        Some(match endpoint {
+            Endpoint::CreateTransfer => MoneyOp::CreateTransfer,
+            Endpoint::Confirm => MoneyOp::Confirm,
+            Endpoint::Payout => MoneyOp::Payout,
+            Endpoint::PayoutConfirm => MoneyOp::PayoutConfirm,
+            Endpoint::Cancel => MoneyOp::Cancel,
+            Endpoint::CreatePerson => MoneyOp::CreatePerson,
+            Endpoint::CreateBusiness => MoneyOp::CreateBusiness,
+            _ => return None,
+        })
+    }
+
+    /// The endpoint.
+    #[must_use]
+    pub fn endpoint(self) -> Endpoint {
+        match self {
+            MoneyOp::CreateTransfer => Endpoint::CreateTransfer,
+            MoneyOp::Confirm => Endpoint::Confirm,
+            MoneyOp::Payout => Endpoint::Payout,
+            MoneyOp::PayoutConfirm => Endpoint::PayoutConfirm,
+            MoneyOp::Cancel => Endpoint::Cancel,
+            MoneyOp::CreatePerson => Endpoint::CreatePerson,
+            MoneyOp::CreateBusiness => Endpoint::CreateBusiness,
+        }
+    }
+
+    /// The transfer status a successful call of this operation leads to, for a transition:
+    /// reading the transfer at (or past) it means the call was applied.
+    #[must_use]
+    pub fn leads_to(self) -> Option<TransferStatus> {
+        match self {
+            MoneyOp::CreateTransfer => Some(TransferStatus::New),
+            MoneyOp::Confirm => Some(TransferStatus::Process),
+            MoneyOp::Payout => Some(TransferStatus::Waiting),
+            MoneyOp::PayoutConfirm => Some(TransferStatus::Success),
+            MoneyOp::Cancel => Some(TransferStatus::Canceled),
+            MoneyOp::CreatePerson | MoneyOp::CreateBusiness => None,
+        }
+    }
+
+    /// The stable name stored in the journal.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoneyOp::CreateTransfer => "create_transfer",
+            MoneyOp::Confirm => "confirm",
+            MoneyOp::Payout => "payout",
+            MoneyOp::PayoutConfirm => "payout_confirm",
+            MoneyOp::Cancel => "cancel",
+            MoneyOp::CreatePerson => "create_person",
+            MoneyOp::CreateBusiness => "create_business",
+        }
+    }
+
+    /// Every operation.
+    pub const ALL: [MoneyOp; 7] = [
+        MoneyOp::CreateTransfer,
+        MoneyOp::Confirm,
+        MoneyOp::Payout,
+        MoneyOp::PayoutConfirm,
+        MoneyOp::Cancel,
+        MoneyOp::CreatePerson,
+        MoneyOp::CreateBusiness,
+    ];
+
+    /// The operation of a stored name.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+}
+
+/// Where a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Recorded; nothing sent yet.
+    Intent,
+    /// Bytes may be on the wire; no definite answer yet.
+    Sent,
+    /// The API applied it (final).
+    Applied,
+    /// The API refused it, or it was never sent (final).
+    Refused,
+    /// The call ended without a definite answer: resume resolves it.
+    Unknown,
+}
+
+impl State {
+    /// Whether nothing may change it any more.
+    #[must_use]
+    pub fn is_final(self) -> bool {
+        matches!(self, State::Applied | State::Refused)
+    }
+
+    /// The stable name stored in the journal.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Intent => "intent",
+            State::Sent => "sent",
+            State::Applied => "applied",
+            State::Refused => "refused",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// Every state.
+    pub const ALL: [State; 5] = [
+        State::Intent,
+        State::Sent,
+        State::Applied,
+        State::Refused,
+        State::Unknown,
+    ];
+
+    /// The state of a stored name.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// An attempt is about to send bytes.
+    Sending,
+    /// A definite success answer (or, on resume, the transfer found where the call leads).
+    Applied,
+    /// A definite refusal (or nothing was ever sent).
+    Refused,
+    /// The call ended without a definite answer.
+    Uncertain,
+}
+
+/// Every allowed transition, `(from, event, to)`; anything else is refused. Nothing leaves a
+/// final state.
+pub const TRANSITIONS: &[(State, Event, State)] = &[
+    (State::Intent, Event::Sending, State::Sent),
+    (State::Intent, Event::Refused, State::Refused),
+    (State::Intent, Event::Applied, State::Applied), // resume found it applied (sent before a crash)
+    (State::Intent, Event::Uncertain, State::Unknown),
+    (State::Sent, Event::Sending, State::Sent), // a retry of the same body
+    (State::Sent, Event::Applied, State::Applied),
+    (State::Sent, Event::Refused, State::Refused),
+    (State::Sent, Event::Uncertain, State::Unknown),
+    (State::Unknown, Event::Sending, State::Sent), // resume resends the recorded body
+    (State::Unknown, Event::Applied, State::Applied),
+    (State::Unknown, Event::Refused, State::Refused),
+    (State::Unknown, Event::Uncertain, State::Unknown),
+];
+
+impl State {
+    /// The state after `event`, if the transition is allowed.
+    #[must_use]
+    pub fn after(self, event: Event) -> Option<State> {
+        TRANSITIONS
+            .iter()
+            .find(|(from, on, _)| *from == self && *on == event)
+            .map(|(_, _, to)| *to)
+    }
+}
+
+/// A record's key: for a Create transfer its `order_id`, otherwise the operation and the
+/// transfer id (`confirm:T-1`), or a client-made id for Create person/business.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordKey(pub String);
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One journaled call. The body is exactly what is (or was) sent: personal data in it is only
+/// ever the sealed envelope. `Debug` shows neither body nor outcome.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The key (unique in a journal).
+    pub key: RecordKey,
+    /// The operation.
+    pub op: MoneyOp,
+    /// The partner's order id, when the operation has one.
+    pub order_id: Option<String>,
+    /// The transfer's id, once known.
+    pub transfer_id: Option<String>,
+    /// The request body, signed, exactly as sent.
+    pub body: Vec<u8>,
+    /// SHA-256 of `body`, lower-case hex.
+    pub body_hash: String,
+    /// The state.
+    pub state: State,
+    /// Attempts that sent bytes.
+    pub attempts: u32,
+    /// The answer (the response JSON) or the error's text, once there is one.
+    pub outcome: Option<String>,
+    /// The transfer's last known status.
+    pub status: Option<TransferStatus>,
+    /// When the intent was recorded.
+    pub created_at: Timestamp,
+    /// When the record last changed.
+    pub updated_at: Timestamp,
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("key", &self.key)
+            .field("op", &self.op)
+            .field("state", &self.state)
+            .field("attempts", &self.attempts)
+            .field("status", &self.status)
+            .field("body_hash", &self.body_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 of a request body, lower-case hex: how a journal tells a resend of the same request
+/// from a different request reusing an `order_id`.
+#[must_use]
+pub fn body_hash(body: &[u8]) -> String {
+    imts_crypto::sha256_hex(body)
+}

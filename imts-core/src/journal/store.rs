@@ -1,0 +1,306 @@
+//! The [`Journal`] trait, the one transition logic every store applies, and [`MemoryJournal`].
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::enums::TransferStatus;
+use crate::token_store::BoxFuture;
+use crate::values::Timestamp;
+
+use super::record::{body_hash, Event, MoneyOp, Record, RecordKey, State};
+
+/// What goes wrong with a journal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// The journal cannot be reached or written (the money-moving call is not sent).
+    #[error("journal unavailable: {0}")]
+    Unavailable(String),
+    /// An `order_id` (or other key) already recorded with a different request.
+    #[error("`{key}` is already recorded for another request (recorded body {recorded}, this body {new})")]
+    KeyReused {
+        /// The key.
+        key: RecordKey,
+        /// The hash of the recorded body.
+        recorded: String,
+        /// The hash of this body.
+        new: String,
+    },
+    /// A transition the life of a record does not allow (for example out of a final state).
+    #[error("record `{key}`: `{event:?}` is not allowed in state `{from}`")]
+    BadTransition {
+        /// The key.
+        key: RecordKey,
+        /// Its state.
+        from: State,
+        /// The event refused.
+        event: Event,
+    },
+    /// No record with this key.
+    #[error("no journal record `{0}`")]
+    NotFound(RecordKey),
+    /// The journal's content cannot be read (a corrupt file, an unknown state name).
+    #[error("journal unreadable: {0}")]
+    Corrupt(String),
+    /// The journal was written by a newer version of this SDK.
+    #[error(
+        "journal schema version {found} is newer than this SDK's ({supported}); upgrade the SDK"
+    )]
+    NewerSchema {
+        /// The version found.
+        found: i64,
+        /// The newest this SDK knows.
+        supported: i64,
+    },
+}
+
+/// A call about to be made: what [`Journal::record`] stores as [`State::Intent`].
+#[derive(Clone)]
+pub struct Intent {
+    /// The key.
+    pub key: RecordKey,
+    /// The operation.
+    pub op: MoneyOp,
+    /// The order id, when the operation has one.
+    pub order_id: Option<String>,
+    /// The transfer id, when known already (transitions).
+    pub transfer_id: Option<String>,
+    /// The exact body that will be sent.
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Intent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intent")
+            .field("key", &self.key)
+            .field("op", &self.op)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an event carries besides itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Update {
+    /// The answer or the error's text.
+    pub outcome: Option<String>,
+    /// The transfer's status learnt.
+    pub status: Option<TransferStatus>,
+    /// The transfer's id learnt.
+    pub transfer_id: Option<String>,
+}
+
+impl Intent {
+    /// The record this intent becomes at `now`.
+    #[must_use]
+    pub fn to_record(&self, now: Timestamp) -> Record {
+        Record {
+            key: self.key.clone(),
+            op: self.op,
+            order_id: self.order_id.clone(),
+            transfer_id: self.transfer_id.clone(),
+            body_hash: body_hash(&self.body),
+            body: self.body.clone(),
+            state: State::Intent,
+            attempts: 0,
+            outcome: None,
+            status: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Decides against an existing record with the same key: the same body is the same request
+    /// (its record is returned as it is); another body is refused.
+    ///
+    /// # Errors
+    /// [`JournalError::KeyReused`].
+    pub fn against(&self, existing: Record) -> Result<Record, JournalError> {
+        let new = body_hash(&self.body);
+        if existing.body_hash == new {
+            Ok(existing)
+        } else {
+            Err(JournalError::KeyReused {
+                key: self.key.clone(),
+                recorded: existing.body_hash,
+                new,
+            })
+        }
+    }
+}
+
+impl Record {
+    /// Applies `event` at `now`: the one transition logic every store runs (inside its own
+    /// transaction).
+    ///
+    /// # Errors
+    /// [`JournalError::BadTransition`] when the table ([`super::TRANSITIONS`]) has no such move.
+    pub fn apply(
+        &mut self,
+        event: Event,
+        update: &Update,
+        now: Timestamp,
+    ) -> Result<(), JournalError> {
+        let next = self
+            .state
+            .after(event)
+            .ok_or_else(|| JournalError::BadTransition {
+                key: self.key.clone(),
+                from: self.state,
+                event,
+            })?;
+        self.state = next;
+        if event == Event::Sending {
+            self.attempts = self.attempts.saturating_add(1);
+        }
+        if let Some(outcome) = &update.outcome {
+            self.outcome = Some(outcome.clone());
+        }
+        if let Some(status) = &update.status {
+            self.status = Some(status.clone());
+        }
+        if let Some(id) = &update.transfer_id {
+            self.transfer_id = Some(id.clone());
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+}
+
+/// Where records are kept. Every call is a future; a durable implementation returns from
+/// [`record`](Self::record) and [`advance`](Self::advance) only once the write is durable.
+pub trait Journal: Send + Sync {
+    /// Records `intent` at `now` as [`State::Intent`], or returns the record already kept for
+    /// the same key and body.
+    fn record<'a>(
+        &'a self,
+        intent: &'a Intent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+
+    /// Applies `event` to the record `key` ([`Record::apply`]) and returns it as stored.
+    fn advance<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        event: Event,
+        update: &'a Update,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+
+    /// The record `key`, if any.
+    fn get<'a>(&'a self, key: &'a RecordKey)
+        -> BoxFuture<'a, Result<Option<Record>, JournalError>>;
+
+    /// Every record, open ones only when `open_only`, oldest first.
+    fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>>;
+
+    /// Claims the open record `key` for `holder` until `until` (to resume it); answers whether
+    /// `holder` has it. Two instances never hold one record at once.
+    fn claim<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        holder: &'a str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, JournalError>>;
+}
+
+/// Records and claims in memory.
+type MemoryState = BTreeMap<RecordKey, (Record, Option<(String, Timestamp)>)>;
+
+/// A [`Journal`] in memory: for tests, and to see the model work. Not durable.
+#[derive(Debug, Default)]
+pub struct MemoryJournal {
+    inner: Mutex<MemoryState>,
+}
+
+impl MemoryJournal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Journal for MemoryJournal {
+    fn record<'a>(
+        &'a self,
+        intent: &'a Intent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let mut inner = self.lock();
+        let result = match inner.get(&intent.key) {
+            Some((existing, _)) => intent.against(existing.clone()),
+            None => {
+                let record = intent.to_record(now);
+                inner.insert(intent.key.clone(), (record.clone(), None));
+                Ok(record)
+            }
+        };
+        ready(result)
+    }
+
+    fn advance<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        event: Event,
+        update: &'a Update,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let mut inner = self.lock();
+        let result = match inner.get_mut(key) {
+            None => Err(JournalError::NotFound(key.clone())),
+            Some((record, _)) => {
+                let mut next = record.clone();
+                next.apply(event, update, now).map(|()| {
+                    *record = next.clone();
+                    next
+                })
+            }
+        };
+        ready(result)
+    }
+
+    fn get<'a>(
+        &'a self,
+        key: &'a RecordKey,
+    ) -> BoxFuture<'a, Result<Option<Record>, JournalError>> {
+        ready(Ok(self.lock().get(key).map(|(r, _)| r.clone())))
+    }
+
+    fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        let mut records: Vec<Record> = self
+            .lock()
+            .values()
+            .map(|(r, _)| r.clone())
+            .filter(|r| !open_only || !r.state.is_final())
+            .collect();
+        records.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
+        ready(Ok(records))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        holder: &'a str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, JournalError>> {
+        let mut inner = self.lock();
+        let result = match inner.get_mut(key) {
+            None => Err(JournalError::NotFound(key.clone())),
+            Some((record, _)) if record.state.is_final() => Ok(false),
+            Some((_, lease)) => match lease {
+                Some((other, expires)) if other != holder && *expires > now => Ok(false),
+                _ => {
+                    *lease = Some((holder.to_owned(), until));
+                    Ok(true)
+                }
+            },
+        };
+        ready(result)
+    }
+}
