@@ -1,0 +1,341 @@
+//! [`SqliteJournal`]: the [`Journal`] in one SQLite file.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use imts_core::enums::TransferStatus;
+use imts_core::journal::{
+    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update,
+};
+use imts_core::token_store::BoxFuture;
+use imts_core::values::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// How long a write waits for another process's lock before the journal counts as unavailable.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A journal in a SQLite file, in WAL mode with `synchronous=FULL`: a record is on disk (the
+/// WAL fsynced) when [`Journal::record`] or [`Journal::advance`] returns, so it survives a
+/// process kill and a power loss. Several processes may open one file (SQLite's locks serialize
+/// them); a fleet on several machines uses PostgreSQL.
+///
+/// Calls run on the tokio blocking pool when a runtime is current, else on the calling thread.
+#[derive(Clone)]
+pub struct SqliteJournal {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteJournal")
+    }
+}
+
+pub(crate) fn db_error(error: rusqlite::Error) -> JournalError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            JournalError::Corrupt(error.to_string())
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            JournalError::Unavailable(format!("the journal is locked by another process: {error}"))
+        }
+        _ => JournalError::Unavailable(error.to_string()),
+    }
+}
+
+fn text(time: Timestamp) -> String {
+    time.as_offset_date_time()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, JournalError> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map(Timestamp::new)
+        .map_err(|e| JournalError::Corrupt(format!("a stored time `{text}`: {e}")))
+}
+
+impl SqliteJournal {
+    /// Opens (creating it if absent) the journal at `path` and applies the migrations.
+    ///
+    /// # Errors
+    /// [`JournalError::Corrupt`] for a file that is not a SQLite database,
+    /// [`JournalError::NewerSchema`] for a journal of a newer SDK, and
+    /// [`JournalError::Unavailable`] when it cannot be opened or is locked; the file is left as
+    /// it was in each case.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
+        Self::open_with(path, BUSY_TIMEOUT)
+    }
+
+    /// [`open`](Self::open), waiting at most `busy_timeout` for another process's lock.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with(path: impl AsRef<Path>, busy_timeout: Duration) -> Result<Self, JournalError> {
+        let mut connection = Connection::open(path).map_err(db_error)?;
+        connection.busy_timeout(busy_timeout).map_err(db_error)?;
+        // Reading the schema first: a file that is not a database fails here, before any write.
+        connection
+            .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))
+            .map_err(db_error)?;
+        let mode: String = connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(JournalError::Unavailable(format!(
+                "the journal cannot use WAL mode (got `{mode}`)"
+            )));
+        }
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(db_error)?;
+        crate::schema::migrate(&mut connection)?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` on the connection: on the blocking pool inside a runtime, else right here.
+    fn run<T, F>(&self, work: F) -> BoxFuture<'static, Result<T, JournalError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, JournalError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        let job = move || {
+            let mut connection = connection
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            work(&mut connection)
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let task = handle.spawn_blocking(job);
+                Box::pin(async move {
+                    task.await
+                        .map_err(|e| JournalError::Unavailable(format!("journal task: {e}")))?
+                })
+            }
+            Err(_) => Box::pin(std::future::ready(job())),
+        }
+    }
+}
+
+const COLUMNS: &str = "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
+                       status, created_at, updated_at";
+
+/// A row as stored, before its names and times are checked.
+struct Row12 {
+    key: String,
+    op: String,
+    order_id: Option<String>,
+    transfer_id: Option<String>,
+    body: Vec<u8>,
+    body_hash: String,
+    state: String,
+    attempts: i64,
+    outcome: Option<String>,
+    status: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<Record, JournalError>> {
+    let raw = Row12 {
+        key: row.get(0)?,
+        op: row.get(1)?,
+        order_id: row.get(2)?,
+        transfer_id: row.get(3)?,
+        body: row.get(4)?,
+        body_hash: row.get(5)?,
+        state: row.get(6)?,
+        attempts: row.get(7)?,
+        outcome: row.get(8)?,
+        status: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+    };
+    Ok(raw.into_record())
+}
+
+impl Row12 {
+    fn into_record(self) -> Result<Record, JournalError> {
+        let corrupt = |what: &str| JournalError::Corrupt(format!("record `{}`: {what}", self.key));
+        let op = MoneyOp::parse(&self.op)
+            .ok_or_else(|| corrupt(&format!("unknown operation `{}`", self.op)))?;
+        let state = State::parse(&self.state)
+            .ok_or_else(|| corrupt(&format!("unknown state `{}`", self.state)))?;
+        let attempts = u32::try_from(self.attempts).map_err(|_| corrupt("negative attempts"))?;
+        Ok(Record {
+            created_at: parse_time(&self.created_at)?,
+            updated_at: parse_time(&self.updated_at)?,
+            status: self.status.as_deref().map(TransferStatus::from),
+            key: RecordKey(self.key),
+            op,
+            order_id: self.order_id,
+            transfer_id: self.transfer_id,
+            body: self.body,
+            body_hash: self.body_hash,
+            state,
+            attempts,
+            outcome: self.outcome,
+        })
+    }
+}
+
+fn load(connection: &Connection, key: &str) -> Result<Option<Record>, JournalError> {
+    connection
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM journal WHERE key = ?1"),
+            [key],
+            record_of,
+        )
+        .optional()
+        .map_err(db_error)?
+        .transpose()
+}
+
+fn store(connection: &Connection, record: &Record) -> Result<(), JournalError> {
+    connection
+        .execute(
+            "INSERT INTO journal (key, op, order_id, transfer_id, body, body_hash, state, attempts,
+                                  outcome, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (key) DO UPDATE SET
+                transfer_id = excluded.transfer_id, state = excluded.state,
+                attempts = excluded.attempts, outcome = excluded.outcome,
+                status = excluded.status, updated_at = excluded.updated_at",
+            params![
+                record.key.0,
+                record.op.as_str(),
+                record.order_id,
+                record.transfer_id,
+                record.body,
+                record.body_hash,
+                record.state.as_str(),
+                i64::from(record.attempts),
+                record.outcome,
+                record.status.as_ref().map(TransferStatus::as_str),
+                text(record.created_at),
+                text(record.updated_at),
+            ],
+        )
+        .map(drop)
+        .map_err(db_error)
+}
+
+impl Journal for SqliteJournal {
+    fn record<'a>(
+        &'a self,
+        intent: &'a Intent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let intent = intent.clone();
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_error)?;
+            let record = match load(&tx, &intent.key.0)? {
+                Some(existing) => return intent.against(existing),
+                None => intent.to_record(now),
+            };
+            store(&tx, &record)?;
+            tx.commit().map_err(db_error)?;
+            Ok(record)
+        })
+    }
+
+    fn advance<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        event: Event,
+        update: &'a Update,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let (key, update) = (key.clone(), update.clone());
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_error)?;
+            let mut record = load(&tx, &key.0)?.ok_or(JournalError::NotFound(key))?;
+            record.apply(event, &update, now)?;
+            store(&tx, &record)?;
+            tx.commit().map_err(db_error)?;
+            Ok(record)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        key: &'a RecordKey,
+    ) -> BoxFuture<'a, Result<Option<Record>, JournalError>> {
+        let key = key.0.clone();
+        self.run(move |connection| load(connection, &key))
+    }
+
+    fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        self.run(move |connection| {
+            let filter = if open_only {
+                "WHERE state NOT IN ('applied', 'refused')"
+            } else {
+                ""
+            };
+            let mut statement = connection
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM journal {filter} ORDER BY created_at, key"
+                ))
+                .map_err(db_error)?;
+            let rows = statement.query_map([], record_of).map_err(db_error)?;
+            let mut records = Vec::new();
+            for row in rows {
+                records.push(row.map_err(db_error)??);
+            }
+            Ok(records)
+        })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        holder: &'a str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, JournalError>> {
+        let (key, holder) = (key.0.clone(), holder.to_owned());
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_error)?;
+            let row: Option<(String, Option<String>, Option<String>)> = tx
+                .query_row(
+                    "SELECT state, lease_holder, lease_until FROM journal WHERE key = ?1",
+                    [&key],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+                .map_err(db_error)?;
+            let Some((state, lease_holder, lease_until)) = row else {
+                return Err(JournalError::NotFound(RecordKey(key)));
+            };
+            if State::parse(&state).is_none_or(State::is_final) {
+                return Ok(false);
+            }
+            if let (Some(other), Some(until_text)) = (lease_holder, lease_until) {
+                if other != holder && parse_time(&until_text)? > now {
+                    return Ok(false);
+                }
+            }
+            tx.execute(
+                "UPDATE journal SET lease_holder = ?1, lease_until = ?2 WHERE key = ?3",
+                params![holder, text(until), key],
+            )
+            .map_err(db_error)?;
+            tx.commit().map_err(db_error)?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,56 @@
+//! Versioned migrations, applied on open inside one transaction; the version is SQLite's
+//! `user_version`. A journal of a newer version is refused, untouched.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use imts_core::journal::JournalError;
+
+use crate::journal::db_error;
+
+/// Each migration's SQL, in order; the schema version is how many have been applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: the journal.
+    "CREATE TABLE journal (
+        key          TEXT PRIMARY KEY NOT NULL,
+        op           TEXT NOT NULL,
+        order_id     TEXT,
+        transfer_id  TEXT,
+        body         BLOB NOT NULL,
+        body_hash    TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        outcome      TEXT,
+        status       TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        lease_holder TEXT,
+        lease_until  TEXT
+    ) STRICT;
+    CREATE INDEX journal_open ON journal (state) WHERE state NOT IN ('applied', 'refused');",
+];
+
+/// The newest schema version this crate knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(connection: &mut Connection) -> Result<(), JournalError> {
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_error)?;
+    let found: i64 = tx
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(db_error)?;
+    if found > SCHEMA_VERSION {
+        return Err(JournalError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let start = usize::try_from(found).unwrap_or(0);
+    for sql in MIGRATIONS.iter().skip(start) {
+        tx.execute_batch(sql).map_err(db_error)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(db_error)?;
+    tx.commit().map_err(db_error)
+}
