@@ -183,6 +183,42 @@ impl<O: Operation> Call<O> {
         self.driver.as_ref().ok().map(|d| d.primary.route())
     }
 
+    /// What a journal records before this call's first byte; `None` for a call that moves no
+    /// money. The key is the `order_id` for Create transfer, `operation:transfer_id` for a
+    /// transition, and `operation:hash` for Create person/business (no key of their own).
+    #[must_use]
+    pub fn journal_intent(&self) -> Option<crate::journal::Intent> {
+        use crate::journal::{body_hash, Intent, MoneyOp, RecordKey};
+        let driver = self.driver.as_ref().ok()?;
+        let op = MoneyOp::of_route(driver.primary.route())?;
+        let body = driver.primary.body().unwrap_or_default().to_vec();
+        let (key, order_id, transfer_id) = match &driver.subject {
+            Subject::Order(order) => (order.to_string(), Some(order.to_string()), None),
+            Subject::Transfer(transfer) => (
+                format!("{}:{transfer}", op.as_str()),
+                None,
+                Some(transfer.to_string()),
+            ),
+            Subject::None => (format!("{}:{}", op.as_str(), body_hash(&body)), None, None),
+        };
+        Some(Intent {
+            key: RecordKey(key),
+            op,
+            order_id,
+            transfer_id,
+            body,
+        })
+    }
+
+    /// Whether the request of the last [`Step::Send`] is the operation itself (not the lookup
+    /// that resolves an uncertain write): what a journal marks as sent.
+    #[must_use]
+    pub fn sends_primary(&self) -> bool {
+        self.driver
+            .as_ref()
+            .is_ok_and(|driver| driver.phase == Phase::Primary)
+    }
+
     /// Requests sent so far.
     #[must_use]
     pub fn attempts(&self) -> u32 {

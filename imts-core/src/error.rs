@@ -131,6 +131,10 @@ pub enum Error {
     /// A client could not be built from its settings (a bad base URL, a TLS setup that failed).
     #[error("the client could not be built: {0}")]
     ClientBuild(String),
+    /// The journal could not record a money-moving call, so nothing was sent (or, for a retry,
+    /// nothing more); or it refused the call (a key reused for another request).
+    #[error("journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
     /// The sans-IO driver was used out of order (polled after it finished, say): a bug in the
     /// code driving it, never the request's fault.
     #[error("call driver misused: {0}")]

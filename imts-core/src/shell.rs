@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::{Config, Credentials};
 use crate::error::Error;
+use crate::journal::Journal;
 use crate::token_store::TokenStore;
 
 /// Timeouts of a client, all in one place.
@@ -37,6 +38,8 @@ pub struct ShellSettings {
     pub timeouts: Timeouts,
     /// Tokens shared with other instances, if any.
     pub token_store: Option<Arc<dyn TokenStore>>,
+    /// Where money-moving calls are written ahead, if anywhere.
+    pub journal: Option<Arc<dyn Journal>>,
 }
 
 impl std::fmt::Debug for ShellSettings {
@@ -44,6 +47,7 @@ impl std::fmt::Debug for ShellSettings {
         f.debug_struct("ShellSettings")
             .field("timeouts", &self.timeouts)
             .field("token_store", &self.token_store.is_some())
+            .field("journal", &self.journal.is_some())
             .finish()
     }
 }
@@ -102,6 +106,12 @@ impl Shell {
     #[must_use]
     pub fn token_store(&self) -> Option<&dyn TokenStore> {
         self.settings.token_store.as_deref()
+    }
+
+    /// The journal, if any.
+    #[must_use]
+    pub fn journal(&self) -> Option<&dyn Journal> {
+        self.settings.journal.as_deref()
     }
 
     /// This instance's name in a shared store's lease.

@@ -14,11 +14,14 @@ use crate::acquire::{TokenAcquirer, TokenStep, LEASE_TTL};
 use crate::config::{Config, Credentials};
 use crate::driver::{Call, Step};
 use crate::error::{Error, TransportError};
+use crate::journal::{Journal, JournalHook};
 use crate::models::auth::Token;
 use crate::operation::Operation;
 use crate::session::TokenSession;
 use crate::shell::{ClientParts, Timeouts};
 use crate::token_store::TokenStore;
+use crate::values::Timestamp;
+use futures_executor::block_on;
 
 /// A blocking HTTP transport.
 pub trait BlockingTransport {
@@ -98,6 +101,7 @@ impl<T: BlockingTransport> ClientParts<T, Mutex<TokenSession>> {
             transport: &self.transport,
             clock: &SystemClock,
             timeouts: shell.settings().timeouts,
+            journal: shell.journal(),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct BlockingContext<'a, T: ?Sized, C: ?Sized> {
     pub clock: &'a C,
     /// Per-attempt timeout.
     pub timeouts: Timeouts,
+    /// Where money-moving calls are written ahead, if anywhere.
+    pub journal: Option<&'a dyn Journal>,
 }
 
 impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C> {
@@ -153,7 +159,7 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
                 TokenStep::Store(call) => {
                     // The blocking adapter: the store's future runs on this thread (the store
                     // bounds its own calls; a memory store's future is ready at once).
-                    let answer = futures_executor::block_on(call.run());
+                    let answer = block_on(call.run());
                     acquirer.on_store(answer, self.config, self.clock.now());
                 }
             }
@@ -164,15 +170,31 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
     /// (for the call's record).
     pub fn run<O: Operation>(&self, op: &O, seed: u64) -> (Result<O::Output, Error>, u32, u16) {
         let now = || self.clock.monotonic();
+        let wall = || Timestamp::new(self.clock.now());
         let mut call = Call::new(op, self.credentials, self.config, now(), seed);
+        // Written ahead: nothing is sent unless the intent is durable.
+        let mut journal = match (self.journal, call.journal_intent()) {
+            (Some(journal), Some(intent)) => {
+                match block_on(JournalHook::begin(journal, intent, wall())) {
+                    Ok(hook) => Some(hook),
+                    Err(error) => return (Err(error), 0, 0),
+                }
+            }
+            _ => None,
+        };
         let mut last_status = 0u16;
-        loop {
+        let result = loop {
             match call.poll(now()) {
                 Step::NeedToken { stale_generation } => match self.ensure_token(stale_generation) {
                     Ok((token, generation)) => call.set_token(token, generation),
                     Err(error) => call.token_failed(error, now()),
                 },
                 Step::Send(request) => {
+                    if let (Some(hook), true) = (&mut journal, call.sends_primary()) {
+                        if let Err(error) = block_on(hook.before_send(wall())) {
+                            break Err(error);
+                        }
+                    }
                     let timeout = self.timeouts.per_attempt.min(call.remaining(now()));
                     match self.transport.send(request, timeout) {
                         Ok(response) => {
@@ -183,8 +205,12 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
                     }
                 }
                 Step::Wait(duration) => self.clock.sleep(duration),
-                Step::Done(result) => return (result, call.attempts(), last_status),
+                Step::Done(result) => break result,
             }
+        };
+        if let Some(hook) = journal {
+            block_on(hook.finish(&result, wall()));
         }
+        (result, call.attempts(), last_status)
     }
 }

@@ -47,6 +47,7 @@ fn run<O: Operation>(
         transport: &transport,
         clock,
         timeouts: Timeouts::default(),
+        journal: None,
     }
     .run(op, 11)
     .0
@@ -226,6 +227,7 @@ fn an_expired_token_is_refreshed_once_and_the_call_goes_through() {
             transport: &transport,
             clock: &clock,
             timeouts: Timeouts::default(),
+            journal: None,
         }
         .run(&fees(), 1)
         .0

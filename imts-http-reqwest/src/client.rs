@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use imts_core::acquire::{StoreAnswer, TokenAcquirer, TokenStep, LEASE_TTL};
+use imts_core::journal::JournalHook;
 use imts_core::models::auth::Token;
 use imts_core::shell::{CallRecord, ClientParts};
 use imts_core::token_store::STORE_TIMEOUT;
 use imts_core::transport::AsyncTransport;
+use imts_core::values::Timestamp;
 use imts_core::{Call, Error, Operation, RawCall, Step, TokenSession};
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -108,8 +110,16 @@ impl<T: AsyncTransport> AsyncClient<T> {
         let span = shell.call_span(call.route().map_or("", |route| &route.name));
         let started = Instant::now();
         let mut record = CallRecord::default();
+        let wall = || Timestamp::new(OffsetDateTime::now_utc());
         let result = async {
-            loop {
+            // Written ahead: nothing is sent unless the intent is durable.
+            let mut journal = match (shell.journal(), call.journal_intent()) {
+                (Some(journal), Some(intent)) => {
+                    Some(JournalHook::begin(journal, intent, wall()).await?)
+                }
+                _ => None,
+            };
+            let result = loop {
                 match call.poll(now()) {
                     Step::NeedToken { stale_generation } => {
                         match self.ensure_token(stale_generation).await {
@@ -118,6 +128,11 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         }
                     }
                     Step::Send(request) => {
+                        if let (Some(hook), true) = (&mut journal, call.sends_primary()) {
+                            if let Err(error) = hook.before_send(wall()).await {
+                                break Err(error);
+                            }
+                        }
                         let timeout = per_attempt.min(call.remaining(now()));
                         match inner.transport.send(request, timeout).await {
                             Ok(response) => {
@@ -128,9 +143,13 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         }
                     }
                     Step::Wait(duration) => tokio::time::sleep(duration).await,
-                    Step::Done(result) => return result,
+                    Step::Done(result) => break result,
                 }
+            };
+            if let Some(hook) = journal {
+                hook.finish(&result, wall()).await;
             }
+            result
         }
         .instrument(span.clone())
         .await;

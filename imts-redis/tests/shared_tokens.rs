@@ -41,7 +41,7 @@ async fn two_instances_one_refresh() {
     .await
     .unwrap();
     let instance = || {
-        instance(&agent, &redis.url(), &sandbox.base_url())
+        instance(&agent, &redis.url(), sandbox.base_url())
             .build()
             .unwrap()
     };
@@ -144,7 +144,7 @@ fn blocking_instances_share_tokens_through_the_async_store() {
     // No runtime on this thread: each store runs its Redis commands on a small one of its own,
     // and the blocking client drives the store's futures on the calling thread.
     let instance = || {
-        instance(&agent, &redis.url(), &sandbox.base_url())
+        instance(&agent, &redis.url(), sandbox.base_url())
             .build_blocking()
             .unwrap()
     };

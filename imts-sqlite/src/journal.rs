@@ -206,9 +206,12 @@ fn store(connection: &Connection, record: &Record) -> Result<(), JournalError> {
                                   outcome, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (key) DO UPDATE SET
-                transfer_id = excluded.transfer_id, state = excluded.state,
+                op = excluded.op, order_id = excluded.order_id,
+                transfer_id = excluded.transfer_id, body = excluded.body,
+                body_hash = excluded.body_hash, state = excluded.state,
                 attempts = excluded.attempts, outcome = excluded.outcome,
-                status = excluded.status, updated_at = excluded.updated_at",
+                status = excluded.status, created_at = excluded.created_at,
+                updated_at = excluded.updated_at",
             params![
                 record.key.0,
                 record.op.as_str(),
@@ -239,12 +242,14 @@ impl Journal for SqliteJournal {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_error)?;
-            let record = match load(&tx, &intent.key.0)? {
-                Some(existing) => return intent.against(existing),
-                None => intent.to_record(now),
+            let (record, write) = match load(&tx, &intent.key.0)? {
+                Some(existing) => intent.against(existing, now)?,
+                None => (intent.to_record(now), true),
             };
-            store(&tx, &record)?;
-            tx.commit().map_err(db_error)?;
+            if write {
+                store(&tx, &record)?;
+                tx.commit().map_err(db_error)?;
+            }
             Ok(record)
         })
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use imts_core::config::{Config, Credentials};
+use imts_core::journal::Journal;
 use imts_core::retry::RetryPolicy;
 use imts_core::shell::{Shell, ShellSettings, Timeouts};
 use imts_core::token_store::TokenStore;
@@ -90,6 +91,14 @@ impl ClientBuilder {
     /// at a time and the others adopt its pair.
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.settings.token_store = Some(store);
+        self
+    }
+
+    /// Writes every money-moving call ahead in `journal` (SQLite: `imts::stores::SqliteJournal`
+    /// with the `sqlite` feature): the intent is durable before the first byte is sent, the
+    /// outcome after; a call the journal cannot record is not sent.
+    pub fn journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.settings.journal = Some(journal);
         self
     }
 

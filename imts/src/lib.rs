@@ -127,16 +127,24 @@ pub mod stores {
     pub use imts_callbacks::{
         MemorySeenStore, MemoryStatusStore, SeenStore, StatusStore, StoreError,
     };
+    /// The journal of money-moving calls (see [`crate::journal`]).
+    pub use imts_core::journal::{Journal, JournalError, MemoryJournal};
     pub use imts_core::token_store::{
         BoxFuture, MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError,
     };
     #[cfg(feature = "redis")]
     pub use imts_redis::{RedisSeenStore, RedisStatusStore, RedisTokenStore};
+    #[cfg(feature = "sqlite")]
+    pub use imts_sqlite::SqliteJournal;
 }
 
 /// Receiving notifications (feature `callbacks`): verify, de-duplicate, order, acknowledge.
 #[cfg(feature = "callbacks")]
 pub use imts_callbacks as callbacks;
+
+/// The durable journal's model: records, states, transitions and resume plans. Set a journal
+/// with [`ClientBuilder::journal`]; SQLite with the `sqlite` feature.
+pub use imts_core::journal;
 
 pub mod protocol {
     //! The sans-IO layer, for those who embed the protocol in a transport of their own: the

@@ -10,10 +10,12 @@
 //!
 //! Storage is behind [`Journal`] (memory here; SQLite and PostgreSQL in their own crates).
 
+mod hook;
 mod record;
 mod resume;
 mod store;
 
+pub use hook::JournalHook;
 pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
 pub use resume::{resume_plan, ResumePlan};
 pub use store::{Intent, Journal, JournalError, MemoryJournal, Update};

@@ -44,6 +44,15 @@ impl MoneyOp {
         })
     }
 
+    /// The operation a route is (a raw call to a money-moving path counts too).
+    #[must_use]
+    pub fn of_route(route: &crate::endpoint::Route) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| {
+            let own = op.endpoint().route();
+            own.path == route.path && own.method == route.method
+        })
+    }
+
     /// The endpoint.
     #[must_use]
     pub fn endpoint(self) -> Endpoint {

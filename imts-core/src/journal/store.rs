@@ -110,14 +110,22 @@ impl Intent {
     }
 
     /// Decides against an existing record with the same key: the same body is the same request
-    /// (its record is returned as it is); another body is refused.
+    /// (its record is kept as it is); a refused record gives way to a new request (a fresh
+    /// record, to be written); another body while the key is open or applied is refused.
+    /// Answers the record and whether it must be written.
     ///
     /// # Errors
     /// [`JournalError::KeyReused`].
-    pub fn against(&self, existing: Record) -> Result<Record, JournalError> {
+    pub fn against(
+        &self,
+        existing: Record,
+        now: Timestamp,
+    ) -> Result<(Record, bool), JournalError> {
         let new = body_hash(&self.body);
         if existing.body_hash == new {
-            Ok(existing)
+            Ok((existing, false))
+        } else if existing.state == State::Refused {
+            Ok((self.to_record(now), true))
         } else {
             Err(JournalError::KeyReused {
                 key: self.key.clone(),
@@ -232,14 +240,16 @@ impl Journal for MemoryJournal {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
         let mut inner = self.lock();
-        let result = match inner.get(&intent.key) {
-            Some((existing, _)) => intent.against(existing.clone()),
-            None => {
-                let record = intent.to_record(now);
-                inner.insert(intent.key.clone(), (record.clone(), None));
-                Ok(record)
-            }
+        let decided = match inner.get(&intent.key) {
+            Some((existing, _)) => intent.against(existing.clone(), now),
+            None => Ok((intent.to_record(now), true)),
         };
+        let result = decided.map(|(record, write)| {
+            if write {
+                inner.insert(intent.key.clone(), (record.clone(), None));
+            }
+            record
+        });
         ready(result)
     }
 
