@@ -21,7 +21,7 @@ use crate::session::TokenSession;
 use crate::shell::{ClientParts, Timeouts};
 use crate::token_store::TokenStore;
 use crate::values::Timestamp;
-use futures_executor::block_on;
+use pollster::block_on;
 
 /// A blocking HTTP transport.
 pub trait BlockingTransport {

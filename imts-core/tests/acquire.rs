@@ -35,7 +35,7 @@ fn drive(session: &mut TokenSession, store: Option<&dyn TokenStore>, holder: &st
             TokenStep::Ready(..) | TokenStep::Failed(_) | TokenStep::Wait(_) => return steps,
             TokenStep::Send(..) => acquirer.on_exchange(Ok(token_response()), &config, NOW),
             TokenStep::Store(call) => {
-                let answer = futures_executor::block_on(call.run());
+                let answer = pollster::block_on(call.run());
                 acquirer.on_store(answer, &config, NOW);
             }
         }
@@ -73,8 +73,7 @@ fn with_a_store_it_looks_leases_looks_again_exchanges_publishes_and_releases() {
 #[test]
 fn a_lease_held_elsewhere_means_wait() {
     let store = MemoryTokenStore::default();
-    futures_executor::block_on(store.try_lease("other", std::time::Duration::from_secs(10), NOW))
-        .unwrap();
+    pollster::block_on(store.try_lease("other", std::time::Duration::from_secs(10), NOW)).unwrap();
     let steps = drive(&mut TokenSession::new(1), Some(&store), "a");
     assert_eq!(steps.last().map(String::as_str), Some("Wait(20ms)"));
     assert!(!steps.iter().any(|s| s.starts_with("Send")), "{steps:?}");

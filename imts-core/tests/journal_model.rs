@@ -118,14 +118,14 @@ proptest! {
 fn the_memory_journal_keeps_keys_to_one_request_and_claims_to_one_holder() {
     let journal = MemoryJournal::default();
     let first = intent("ORD-3", MoneyOp::CreateTransfer, b"{\"amount\":1}");
-    let recorded: Record = futures_executor::block_on(journal.record(&first, at(0))).unwrap();
+    let recorded: Record = pollster::block_on(journal.record(&first, at(0))).unwrap();
     assert_eq!(recorded.state, State::Intent);
     // The same request again: its record, not a second one.
-    let again = futures_executor::block_on(journal.record(&first, at(5))).unwrap();
+    let again = pollster::block_on(journal.record(&first, at(5))).unwrap();
     assert_eq!(again, recorded);
     // Another body under the same key: refused, naming both hashes.
     let other = intent("ORD-3", MoneyOp::CreateTransfer, b"{\"amount\":2}");
-    let error = futures_executor::block_on(journal.record(&other, at(6))).unwrap_err();
+    let error = pollster::block_on(journal.record(&other, at(6))).unwrap_err();
     let text = error.to_string();
     assert!(text.contains(&recorded.body_hash), "{text}");
     assert!(
@@ -134,46 +134,29 @@ fn the_memory_journal_keeps_keys_to_one_request_and_claims_to_one_holder() {
     );
 
     let key = RecordKey("ORD-3".into());
-    assert!(futures_executor::block_on(journal.claim(&key, "a", at(60), at(0))).unwrap());
+    assert!(pollster::block_on(journal.claim(&key, "a", at(60), at(0))).unwrap());
     assert!(
-        !futures_executor::block_on(journal.claim(&key, "b", at(60), at(1))).unwrap(),
+        !pollster::block_on(journal.claim(&key, "b", at(60), at(1))).unwrap(),
         "a holds it"
     );
     assert!(
-        futures_executor::block_on(journal.claim(&key, "b", at(120), at(61))).unwrap(),
+        pollster::block_on(journal.claim(&key, "b", at(120), at(61))).unwrap(),
         "a's lease expired"
     );
 
-    futures_executor::block_on(journal.advance(&key, Event::Sending, &Update::default(), at(62)))
-        .unwrap();
-    let done = futures_executor::block_on(journal.advance(
-        &key,
-        Event::Applied,
-        &Update::default(),
-        at(63),
-    ))
-    .unwrap();
+    pollster::block_on(journal.advance(&key, Event::Sending, &Update::default(), at(62))).unwrap();
+    let done =
+        pollster::block_on(journal.advance(&key, Event::Applied, &Update::default(), at(63)))
+            .unwrap();
     assert_eq!((done.state, done.attempts), (State::Applied, 1));
     assert!(
-        futures_executor::block_on(journal.list(true))
-            .unwrap()
-            .is_empty(),
+        pollster::block_on(journal.list(true)).unwrap().is_empty(),
         "nothing open"
     );
-    assert_eq!(
-        futures_executor::block_on(journal.list(false))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(pollster::block_on(journal.list(false)).unwrap().len(), 1);
     assert!(
         matches!(
-            futures_executor::block_on(journal.advance(
-                &key,
-                Event::Sending,
-                &Update::default(),
-                at(64)
-            )),
+            pollster::block_on(journal.advance(&key, Event::Sending, &Update::default(), at(64))),
             Err(JournalError::BadTransition {
                 from: State::Applied,
                 ..

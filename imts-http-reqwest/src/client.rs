@@ -4,13 +4,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use imts_core::acquire::{StoreAnswer, TokenAcquirer, TokenStep, LEASE_TTL};
-use imts_core::journal::JournalHook;
+use imts_core::journal::{JournalHook, Resend, Resolved, ResumeCalls};
 use imts_core::models::auth::Token;
+use imts_core::models::{StatusRequest, StatusResponse};
 use imts_core::shell::{CallRecord, ClientParts};
+use imts_core::token_store::BoxFuture;
 use imts_core::token_store::STORE_TIMEOUT;
 use imts_core::transport::AsyncTransport;
 use imts_core::values::Timestamp;
 use imts_core::{Call, Error, Operation, RawCall, Step, TokenSession};
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
@@ -168,5 +171,37 @@ impl<T: AsyncTransport> AsyncClient<T> {
         self.call(call).await
     }
 
+    /// Resolves every open record of the client's journal after a crash: a Create is looked up
+    /// by `order_id` and adopted or sent again with the same recorded body; a transition reads
+    /// the transfer and counts "already there" as done; a Create person/business with an
+    /// unknown outcome is left for a person, never resent. Records another instance is
+    /// resuming are skipped. Running it again when nothing is open does nothing.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the client has no journal or it cannot be read.
+    pub async fn resume(&self) -> Result<Vec<Resolved>, Error> {
+        let shell = &self.inner.shell;
+        let journal = shell
+            .journal()
+            .ok_or(imts_core::journal::JournalError::Unavailable(
+                "this client has no journal (ClientBuilder::journal)".into(),
+            ))?;
+        let now = || Timestamp::new(OffsetDateTime::now_utc());
+        imts_core::journal::resume(self, journal, shell.holder(), &now).await
+    }
+
     imts_core::endpoint_methods!(async);
+}
+
+impl<T: AsyncTransport> ResumeCalls for AsyncClient<T> {
+    fn resend<'a>(&'a self, op: &'a Resend) -> BoxFuture<'a, Result<Box<RawValue>, Error>> {
+        Box::pin(self.call(op))
+    }
+
+    fn status<'a>(
+        &'a self,
+        request: &'a StatusRequest,
+    ) -> BoxFuture<'a, Result<StatusResponse, Error>> {
+        Box::pin(self.call(request))
+    }
 }

@@ -3,9 +3,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use imts_core::journal::{Resend, Resolved, ResumeCalls};
+use imts_core::models::{StatusRequest, StatusResponse};
 use imts_core::shell::{CallRecord, ClientParts};
+use imts_core::token_store::BoxFuture;
 use imts_core::transport::BlockingTransport;
+use imts_core::values::Timestamp;
 use imts_core::{Error, Operation, RawCall, TokenSession};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
 
 use crate::UreqTransport;
 
@@ -80,4 +86,41 @@ impl<T: BlockingTransport> BlockingClient<T> {
     }
 
     imts_core::endpoint_methods!(blocking);
+}
+
+impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
+    /// Resolves every open record of the client's journal after a crash (as the async
+    /// client's `resume`, on this thread).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the client has no journal or it cannot be read.
+    pub fn resume(&self) -> Result<Vec<Resolved>, Error> {
+        let shell = &self.inner.shell;
+        let journal = shell
+            .journal()
+            .ok_or(imts_core::journal::JournalError::Unavailable(
+                "this client has no journal (ClientBuilder::journal)".into(),
+            ))?;
+        let now = || Timestamp::new(OffsetDateTime::now_utc());
+        pollster::block_on(imts_core::journal::resume(
+            self,
+            journal,
+            shell.holder(),
+            &now,
+        ))
+    }
+}
+
+/// The blocking calls as ready futures: each runs to its end on this thread when made.
+impl<T: BlockingTransport + Send + Sync> ResumeCalls for BlockingClient<T> {
+    fn resend<'a>(&'a self, op: &'a Resend) -> BoxFuture<'a, Result<Box<RawValue>, Error>> {
+        Box::pin(std::future::ready(self.call(op)))
+    }
+
+    fn status<'a>(
+        &'a self,
+        request: &'a StatusRequest,
+    ) -> BoxFuture<'a, Result<StatusResponse, Error>> {
+        Box::pin(std::future::ready(self.call(request)))
+    }
 }

@@ -97,5 +97,5 @@ fn stores_work_from_a_blocking_program() {
 
 /// Drives a future on this thread, as the blocking client does.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    futures_executor::block_on(future)
+    pollster::block_on(future)
 }

@@ -23,7 +23,7 @@
 //! };
 //! let now = Timestamp::new(time::OffsetDateTime::now_utc());
 //! // No runtime here: the call runs on this thread.
-//! let record = futures_executor::block_on(journal.record(&intent, now))?;
+//! let record = pollster::block_on(journal.record(&intent, now))?;
 //! assert_eq!(record.state, State::Intent);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())

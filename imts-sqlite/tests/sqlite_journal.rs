@@ -5,10 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use futures_executor::block_on;
 use imts_core::journal::{Event, Intent, Journal, JournalError, MoneyOp, RecordKey, State, Update};
 use imts_core::values::Timestamp;
 use imts_sqlite::SqliteJournal;
+use pollster::block_on;
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::new(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(seconds))

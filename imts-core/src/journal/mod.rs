@@ -12,10 +12,14 @@
 
 mod hook;
 mod record;
+mod resend;
 mod resume;
+mod resumer;
 mod store;
 
 pub use hook::JournalHook;
 pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
-pub use resume::{resume_plan, ResumePlan};
+pub use resend::Resend;
+pub use resume::{judge, resume_plan, Judgement, ResumePlan};
+pub use resumer::{resume, Resolution, Resolved, ResumeCalls, RESUME_LEASE};
 pub use store::{Intent, Journal, JournalError, MemoryJournal, Update};

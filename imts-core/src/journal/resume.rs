@@ -51,3 +51,33 @@ pub fn resume_plan(record: &Record) -> ResumePlan {
         (_, None) => ResumePlan::NeedsPerson,
     }
 }
+
+/// What reading a transfer says about a transition that leads to `applied_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// The transfer is there or past it: the call was applied.
+    Applied,
+    /// The transfer is before it: the call was not applied; send it again.
+    Resend,
+    /// The transfer ended elsewhere (cancelled, failed): the call can no longer apply.
+    Refused,
+    /// A status this SDK does not know: leave the record open.
+    Unclear,
+}
+
+/// Judges a transition by the transfer's status read after a crash.
+#[must_use]
+pub fn judge(read: &TransferStatus, applied_at: &TransferStatus) -> Judgement {
+    use crate::lifecycle::stage;
+    if read == applied_at {
+        return Judgement::Applied;
+    }
+    let ended_elsewhere = matches!(read, TransferStatus::Canceled | TransferStatus::Error);
+    match (stage(read), stage(applied_at)) {
+        _ if ended_elsewhere => Judgement::Refused,
+        (Some(r), Some(a)) if r > a => Judgement::Applied,
+        (Some(r), Some(a)) if r < a => Judgement::Resend,
+        (Some(_), Some(_)) => Judgement::Refused, // the same stage, another status
+        _ => Judgement::Unclear,
+    }
+}
