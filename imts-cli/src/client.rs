@@ -1,5 +1,8 @@
 //! The client of `--transport`, so `demo` and `call` are written once: the SDK's `AnyClient`.
 
+use std::sync::Arc;
+
+use imts::stores::{Journal, SqliteJournal};
 use imts::{AnyClient, ClientBuilder, Config, Credentials, Flavour};
 
 use crate::exit::CliError;
@@ -15,19 +18,41 @@ pub enum Transport {
 }
 
 /// The SDK's client of the chosen transport, behind its one blocking face.
+/// With `journal` (a `--journal URL`), every money-moving call is written ahead in it.
 pub fn client(
     transport: Transport,
     credentials: Credentials,
     config: Config,
+    journal: Option<&str>,
 ) -> Result<AnyClient, CliError> {
     let flavour = match transport {
         Transport::Async => Flavour::Async,
         Transport::Blocking => Flavour::Blocking,
     };
-    ClientBuilder::new(credentials)
-        .config(config)
+    let mut builder = ClientBuilder::new(credentials).config(config);
+    if let Some(url) = journal {
+        builder = builder.journal(open_journal(url)?);
+    }
+    builder
         .build_any(flavour)
         .map_err(|e| CliError::from_api(&e))
+}
+
+/// Opens a `--journal URL`: `sqlite:PATH` (a file, created if absent).
+pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let journal = SqliteJournal::open(path)
+            .map_err(|e| CliError::usage(format!("--journal {url}: {e}")))?;
+        return Ok(Arc::new(journal));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(CliError::usage(
+            "--journal: PostgreSQL journals are not available in this version; use sqlite:PATH",
+        ));
+    }
+    Err(CliError::usage(format!(
+        "--journal `{url}`: expected sqlite:PATH"
+    )))
 }
 
 /// Credentials from `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY`.

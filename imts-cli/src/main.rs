@@ -40,6 +40,9 @@ enum Command {
     Listen(commands::listen::ListenArgs),
     /// Perform one API call (credentials from IMTS_AGENT_ID, IMTS_AGENT_SECRET, IMTS_PARTNER_KEY).
     Call(commands::call::CallArgs),
+    /// Read the journal of money-moving calls (`--journal sqlite:PATH`) and resume what a
+    /// crash left open.
+    Journal(commands::journal::JournalArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Call(args) => commands::call::run(&args),
         Command::Listen(args) => commands::listen::run(&args),
+        Command::Journal(args) => commands::journal::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

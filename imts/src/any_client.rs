@@ -62,6 +62,17 @@ impl AnyClient {
         }
     }
 
+    /// Resolves the journal's open records (see `AsyncClient::resume`).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the client has no journal or it cannot be read.
+    pub fn resume(&self) -> Result<Vec<imts_core::journal::Resolved>, Error> {
+        match self {
+            AnyClient::Async { runtime, client } => runtime.block_on(client.resume()),
+            AnyClient::Blocking(client) => client.resume(),
+        }
+    }
+
     /// Runs one operation to the end.
     ///
     /// # Errors

@@ -94,18 +94,10 @@ fn resume_resolves_every_open_record_once() {
     let created = before.create_transfer(&applied).unwrap();
     // 3. Marked sent, but the bytes never reached the API.
     let lost = samples::create_transfer(uuid, "ORD-R3").unwrap();
-    leave(
-        &journal,
-        &intent_of(&lost, &agent, base, 3),
-        State::Unknown,
-    );
+    leave(&journal, &intent_of(&lost, &agent, base, 3), State::Unknown);
     // 4. A Confirm applied whose answer was lost.
     let confirm = ConfirmRequest::new(created.transfer_id.clone());
-    leave(
-        &journal,
-        &intent_of(&confirm, &agent, base, 4),
-        State::Sent,
-    );
+    leave(&journal, &intent_of(&confirm, &agent, base, 4), State::Sent);
     before.confirm(&confirm).unwrap();
     // 5. A Create person with an unknown outcome: no key to look it up by.
     let someone = samples::create_person("Unknown").unwrap();

@@ -33,6 +33,10 @@ pub struct CallArgs {
     /// Pretty JSON (default) or compact JSON on one line.
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
+    /// Write a money-moving call ahead in this journal (`sqlite:PATH`): the request is durable
+    /// before it is sent; `imts journal resume` resolves it after a crash.
+    #[arg(long, value_name = "URL", env = "IMTS_JOURNAL")]
+    journal: Option<String>,
 }
 
 /// Performs the call and prints the answer.
@@ -73,6 +77,7 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
         args.transport,
         credentials_from_env()?,
         Config::new(&args.base_url),
+        args.journal.as_deref(),
     )?;
     let answer = match Endpoint::from_route(&method, &path) {
         Some(Endpoint::GetToken) => client

@@ -27,6 +27,9 @@ pub struct DemoArgs {
     /// Human lines (default) or one JSON object per step.
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
+    /// Write every money-moving call ahead in this journal (`sqlite:PATH`).
+    #[arg(long, value_name = "URL")]
+    journal: Option<String>,
 }
 
 struct Story {
@@ -119,7 +122,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             credentials.agent_id()
         );
     }
-    let client = client(args.transport, credentials, Config::new(base_url))?;
+    let client = client(
+        args.transport,
+        credentials,
+        Config::new(base_url),
+        args.journal.as_deref(),
+    )?;
     let mut story = Story {
         output: args.output,
         started: Instant::now(),
