@@ -38,7 +38,8 @@ pub fn client(
         .map_err(|e| CliError::from_api(&e))
 }
 
-/// Opens a `--journal URL`: `sqlite:PATH` (a file, created if absent).
+/// Opens a `--journal URL`: `sqlite:PATH` (a file, created if absent) or a `postgres://` URL
+/// (a fleet's shared journal).
 pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let journal = SqliteJournal::open(path)
@@ -46,12 +47,13 @@ pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
         return Ok(Arc::new(journal));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(CliError::usage(
-            "--journal: PostgreSQL journals are not available in this version; use sqlite:PATH",
-        ));
+        // The message never repeats the URL: it may hold a password.
+        let journal = imts_postgres::PostgresJournal::open_blocking(url)
+            .map_err(|e| CliError::usage(format!("--journal (PostgreSQL): {e}")))?;
+        return Ok(Arc::new(journal));
     }
     Err(CliError::usage(format!(
-        "--journal `{url}`: expected sqlite:PATH"
+        "--journal: expected sqlite:PATH or postgres://USER@HOST/DB, not `{url}`"
     )))
 }
 

@@ -41,17 +41,46 @@ fn next(state: &mut u64) -> u64 {
     *state >> 33
 }
 
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Which backends this run covers: `IMTS_CRASH_JOURNAL` (`sqlite`, `postgres`), default both.
+fn wanted(backend: &str) -> bool {
+    std::env::var("IMTS_CRASH_JOURNAL").map_or(true, |only| only == backend)
+}
+
 #[test]
-fn killed_life_cycles_resume_without_duplicates_or_losses() {
-    let cycles: u64 = std::env::var("IMTS_CRASH_CYCLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
-    let seed: u64 = std::env::var("IMTS_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_201);
-    eprintln!("crash test: {cycles} cycles, seed {seed} (IMTS_CRASH_SEED to repeat)");
+fn killed_life_cycles_resume_on_sqlite() {
+    if !wanted("sqlite") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let journal = format!("sqlite:{}", dir.path().join("journal.db").display());
+    crash_run("sqlite", &journal, env_number("IMTS_CRASH_CYCLES", 6));
+}
+
+#[test]
+fn killed_life_cycles_resume_on_postgres() {
+    if !wanted("postgres") {
+        return;
+    }
+    let Some(server) = imts_postgres::test_server::PostgresServer::start() else {
+        return;
+    };
+    crash_run(
+        "postgres",
+        &server.url(),
+        env_number("IMTS_CRASH_CYCLES", 4),
+    );
+}
+
+fn crash_run(backend: &str, journal: &str, cycles: u64) {
+    let seed = env_number("IMTS_CRASH_SEED", 20_261_201);
+    eprintln!("crash test on {backend}: {cycles} cycles, seed {seed} (IMTS_CRASH_SEED to repeat)");
     let agent = AgentConfig::parse(&format!("crash-agent:crash-secret:{KEY}")).unwrap();
     // Faults so that kills land mid-request (slow answers) and calls end uncertain (answers
     // dropped after the sandbox applied them) or refused for a while (503).
@@ -73,8 +102,6 @@ fn killed_life_cycles_resume_without_duplicates_or_losses() {
     })
     .unwrap();
     let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let journal = format!("sqlite:{}", dir.path().join("journal.db").display());
     let mut rng = seed;
     let mut kills = 0;
     for cycle in 0..cycles {
@@ -86,7 +113,7 @@ fn killed_life_cycles_resume_without_duplicates_or_losses() {
                 "--base-url",
                 base,
                 "--journal",
-                &journal,
+                journal,
                 "--output",
                 "json",
             ])
@@ -119,7 +146,7 @@ fn killed_life_cycles_resume_without_duplicates_or_losses() {
                 "journal",
                 "resume",
                 "--journal",
-                &journal,
+                journal,
                 "--base-url",
                 base,
             ])
@@ -134,7 +161,7 @@ fn killed_life_cycles_resume_without_duplicates_or_losses() {
     }
 
     let listed = imts()
-        .args(["journal", "list", "--journal", &journal])
+        .args(["journal", "list", "--journal", journal])
         .output()
         .unwrap();
     assert!(
@@ -170,7 +197,7 @@ fn killed_life_cycles_resume_without_duplicates_or_losses() {
         })
         .count();
     println!(
-        "CRASH cycles={cycles} kills={kills} duplicates={duplicates} lost={lost} unresolved={unresolved} needs_person={}",
+        "CRASH journal={backend} cycles={cycles} kills={kills} duplicates={duplicates} lost={lost} unresolved={unresolved} needs_person={}",
         open.len() - unresolved
     );
     assert_eq!(

@@ -291,7 +291,7 @@ impl Journal for SqliteJournal {
             };
             let mut statement = connection
                 .prepare(&format!(
-                    "SELECT {COLUMNS} FROM journal {filter} ORDER BY created_at, key"
+                    "SELECT {COLUMNS} FROM journal {filter} ORDER BY rowid"
                 ))
                 .map_err(db_error)?;
             let rows = statement.query_map([], record_of).map_err(db_error)?;

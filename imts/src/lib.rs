@@ -132,6 +132,8 @@ pub mod stores {
     pub use imts_core::token_store::{
         BoxFuture, MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError,
     };
+    #[cfg(feature = "postgres")]
+    pub use imts_postgres::PostgresJournal;
     #[cfg(feature = "redis")]
     pub use imts_redis::{RedisSeenStore, RedisStatusStore, RedisTokenStore};
     #[cfg(feature = "sqlite")]

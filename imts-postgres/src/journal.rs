@@ -1,0 +1,388 @@
+//! [`PostgresJournal`]: the [`Journal`] in PostgreSQL, shared by every instance of a fleet.
+
+use std::sync::Arc;
+
+use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use imts_core::enums::TransferStatus;
+use imts_core::journal::{
+    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update,
+};
+use imts_core::token_store::BoxFuture;
+use imts_core::values::Timestamp;
+use time::OffsetDateTime;
+use tokio_postgres::{NoTls, Row};
+
+/// The newest schema version this crate knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Each migration's SQL, in order.
+const MIGRATIONS: &[&str] = &["CREATE TABLE imts_journal (
+        key          TEXT PRIMARY KEY,
+        op           TEXT NOT NULL,
+        order_id     TEXT,
+        transfer_id  TEXT,
+        body         BYTEA NOT NULL,
+        body_hash    TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        attempts     BIGINT NOT NULL,
+        outcome      TEXT,
+        status       TEXT,
+        created_at   TIMESTAMPTZ NOT NULL,
+        updated_at   TIMESTAMPTZ NOT NULL,
+        lease_holder TEXT,
+        lease_until  TIMESTAMPTZ,
+        seq          BIGSERIAL
+    );
+    CREATE INDEX imts_journal_open ON imts_journal (seq) WHERE state NOT IN ('applied', 'refused');"];
+
+/// Pool size: concurrent journal writes share these connections.
+const POOL_SIZE: usize = 8;
+
+/// A journal in PostgreSQL. Each write is one transaction, committed (with PostgreSQL's default
+/// `synchronous_commit=on`, so durable) before the call returns; a record is locked
+/// (`SELECT ... FOR UPDATE`) while it changes, and claimed with a lease before it is resumed,
+/// so two instances never resume one record at once. Calls run as tasks on the runtime it was
+/// connected in.
+#[derive(Clone)]
+pub struct PostgresJournal {
+    pool: Pool,
+    runtime: tokio::runtime::Handle,
+    /// A runtime of its own, for programs without one ([`open_blocking`](Self::open_blocking)).
+    owned: Option<Arc<OwnedRuntime>>,
+}
+
+/// A runtime shut down without blocking when the last journal clone goes.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for PostgresJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresJournal")
+    }
+}
+
+fn db_error(error: impl std::fmt::Display) -> JournalError {
+    JournalError::Unavailable(error.to_string())
+}
+
+const COLUMNS: &str = "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
+                       status, created_at, updated_at";
+
+fn record_of(row: &Row) -> Result<Record, JournalError> {
+    let key: String = row.try_get(0).map_err(db_error)?;
+    let corrupt = |what: String| JournalError::Corrupt(format!("record `{key}`: {what}"));
+    let op: String = row.try_get(1).map_err(db_error)?;
+    let state: String = row.try_get(6).map_err(db_error)?;
+    let attempts: i64 = row.try_get(7).map_err(db_error)?;
+    let status: Option<String> = row.try_get(9).map_err(db_error)?;
+    let created: OffsetDateTime = row.try_get(10).map_err(db_error)?;
+    let updated: OffsetDateTime = row.try_get(11).map_err(db_error)?;
+    Ok(Record {
+        op: MoneyOp::parse(&op).ok_or_else(|| corrupt(format!("unknown operation `{op}`")))?,
+        state: State::parse(&state).ok_or_else(|| corrupt(format!("unknown state `{state}`")))?,
+        attempts: u32::try_from(attempts).map_err(|_| corrupt("bad attempts".into()))?,
+        order_id: row.try_get(2).map_err(db_error)?,
+        transfer_id: row.try_get(3).map_err(db_error)?,
+        body: row.try_get(4).map_err(db_error)?,
+        body_hash: row.try_get(5).map_err(db_error)?,
+        outcome: row.try_get(8).map_err(db_error)?,
+        status: status.as_deref().map(TransferStatus::from),
+        created_at: Timestamp::new(created),
+        updated_at: Timestamp::new(updated),
+        key: RecordKey(key),
+    })
+}
+
+async fn load(
+    client: &impl GenericClient,
+    key: &str,
+    lock: bool,
+) -> Result<Option<Record>, JournalError> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM imts_journal WHERE key = $1{lock}"),
+            &[&key],
+        )
+        .await
+        .map_err(db_error)?;
+    row.as_ref().map(record_of).transpose()
+}
+
+async fn store(client: &impl GenericClient, record: &Record) -> Result<(), JournalError> {
+    client
+        .execute(
+            "INSERT INTO imts_journal (key, op, order_id, transfer_id, body, body_hash, state,
+                                       attempts, outcome, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (key) DO UPDATE SET
+                op = excluded.op, order_id = excluded.order_id,
+                transfer_id = excluded.transfer_id, body = excluded.body,
+                body_hash = excluded.body_hash, state = excluded.state,
+                attempts = excluded.attempts, outcome = excluded.outcome,
+                status = excluded.status, created_at = excluded.created_at,
+                updated_at = excluded.updated_at",
+            &[
+                &record.key.0,
+                &record.op.as_str(),
+                &record.order_id,
+                &record.transfer_id,
+                &record.body,
+                &record.body_hash,
+                &record.state.as_str(),
+                &i64::from(record.attempts),
+                &record.outcome,
+                &record.status.as_ref().map(TransferStatus::as_str),
+                &record.created_at.as_offset_date_time(),
+                &record.updated_at.as_offset_date_time(),
+            ],
+        )
+        .await
+        .map(drop)
+        .map_err(db_error)
+}
+
+impl PostgresJournal {
+    /// Connects to `url` (`postgres://user@host:port/db`) and applies the migrations (under an
+    /// advisory lock, so instances starting together migrate once). Must be called inside a
+    /// tokio runtime; the journal's calls run on it.
+    ///
+    /// # Errors
+    /// [`JournalError::Unavailable`] when the database cannot be reached,
+    /// [`JournalError::NewerSchema`] for a journal of a newer SDK (left untouched).
+    pub async fn connect(url: &str) -> Result<Self, JournalError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| JournalError::Unavailable(format!("the journal URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(db_error)?;
+        let journal = Self {
+            pool,
+            runtime: tokio::runtime::Handle::current(),
+            owned: None,
+        };
+        journal.migrate().await?;
+        Ok(journal)
+    }
+
+    /// [`connect`](Self::connect) for a program without a tokio runtime (the blocking client,
+    /// the CLI): the journal runs on a small runtime of its own.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect); [`JournalError::Unavailable`] when called inside a runtime
+    /// (use `connect` there).
+    pub fn open_blocking(url: &str) -> Result<Self, JournalError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(JournalError::Unavailable(
+                "open_blocking called inside a tokio runtime: use connect".into(),
+            ));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("imts-postgres")
+            .enable_all()
+            .build()
+            .map_err(db_error)?;
+        let mut journal = runtime.block_on(Self::connect(url))?;
+        journal.owned = Some(Arc::new(OwnedRuntime(Some(runtime))));
+        Ok(journal)
+    }
+
+    async fn migrate(&self) -> Result<(), JournalError> {
+        let mut client = self.pool.get().await.map_err(db_error)?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock(7597938453451)", &[])
+            .await
+            .map_err(db_error)?;
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS imts_schema (version BIGINT NOT NULL)",
+            &[],
+        )
+        .await
+        .map_err(db_error)?;
+        let found: i64 = tx
+            .query_opt("SELECT version FROM imts_schema", &[])
+            .await
+            .map_err(db_error)?
+            .map_or(Ok(0), |row| row.try_get(0))
+            .map_err(db_error)?;
+        if found > SCHEMA_VERSION {
+            return Err(JournalError::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+            tx.batch_execute(sql).await.map_err(db_error)?;
+        }
+        tx.execute("DELETE FROM imts_schema", &[])
+            .await
+            .map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO imts_schema (version) VALUES ($1)",
+            &[&SCHEMA_VERSION],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    /// Runs `work` with a pooled connection, as a task on the journal's runtime (so its futures
+    /// can be awaited from any executor).
+    fn run<T, F, Fut>(&self, work: F) -> BoxFuture<'static, Result<T, JournalError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(Pool) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, JournalError>> + Send + 'static,
+    {
+        let task = self.runtime.spawn(work(self.pool.clone()));
+        Box::pin(async move {
+            task.await
+                .map_err(|e| JournalError::Unavailable(format!("journal task: {e}")))?
+        })
+    }
+}
+
+impl Journal for PostgresJournal {
+    fn record<'a>(
+        &'a self,
+        intent: &'a Intent,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let intent = intent.clone();
+        self.run(move |pool| async move {
+            let mut client = pool.get().await.map_err(db_error)?;
+            let tx = client.transaction().await.map_err(db_error)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO imts_journal (key, op, order_id, transfer_id, body, body_hash,
+                                               state, attempts, created_at, updated_at)
+                     VALUES ($1, '', NULL, NULL, ''::bytea, '', 'intent', 0, $2, $2)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[&intent.key.0, &now.as_offset_date_time()],
+                )
+                .await
+                .map_err(db_error)?;
+            let (record, write) = if inserted == 1 {
+                (intent.to_record(now), true)
+            } else {
+                let existing = load(&tx, &intent.key.0, true)
+                    .await?
+                    .ok_or_else(|| JournalError::NotFound(intent.key.clone()))?;
+                intent.against(existing, now)?
+            };
+            if write {
+                store(&tx, &record).await?;
+            }
+            tx.commit().await.map_err(db_error)?;
+            Ok(record)
+        })
+    }
+
+    fn advance<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        event: Event,
+        update: &'a Update,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        let (key, update) = (key.clone(), update.clone());
+        self.run(move |pool| async move {
+            let mut client = pool.get().await.map_err(db_error)?;
+            let tx = client.transaction().await.map_err(db_error)?;
+            let mut record = load(&tx, &key.0, true)
+                .await?
+                .ok_or(JournalError::NotFound(key))?;
+            record.apply(event, &update, now)?;
+            store(&tx, &record).await?;
+            tx.commit().await.map_err(db_error)?;
+            Ok(record)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        key: &'a RecordKey,
+    ) -> BoxFuture<'a, Result<Option<Record>, JournalError>> {
+        let key = key.0.clone();
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(db_error)?;
+            load(&client, &key, false).await
+        })
+    }
+
+    fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(db_error)?;
+            let filter = if open_only {
+                "WHERE state NOT IN ('applied', 'refused')"
+            } else {
+                ""
+            };
+            let rows = client
+                .query(
+                    &format!("SELECT {COLUMNS} FROM imts_journal {filter} ORDER BY seq"),
+                    &[],
+                )
+                .await
+                .map_err(db_error)?;
+            rows.iter().map(record_of).collect()
+        })
+    }
+
+    fn claim<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        holder: &'a str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, JournalError>> {
+        let (key, holder) = (key.0.clone(), Arc::<str>::from(holder));
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(db_error)?;
+            // One statement: the row lock makes it atomic between instances.
+            let claimed = client
+                .execute(
+                    "UPDATE imts_journal SET lease_holder = $1, lease_until = $2
+                     WHERE key = $3 AND state NOT IN ('applied', 'refused')
+                       AND (lease_holder IS NULL OR lease_holder = $1 OR lease_until <= $4)",
+                    &[
+                        &&*holder,
+                        &until.as_offset_date_time(),
+                        &key,
+                        &now.as_offset_date_time(),
+                    ],
+                )
+                .await
+                .map_err(db_error)?;
+            if claimed == 1 {
+                return Ok(true);
+            }
+            let exists = client
+                .query_opt("SELECT 1 FROM imts_journal WHERE key = $1", &[&key])
+                .await
+                .map_err(db_error)?;
+            match exists {
+                Some(_) => Ok(false),
+                None => Err(JournalError::NotFound(RecordKey(key))),
+            }
+        })
+    }
+}

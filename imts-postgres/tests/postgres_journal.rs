@@ -1,0 +1,140 @@
+//! The PostgreSQL journal on a real cluster started by the test (`initdb`, `pg_ctl`): the
+//! trait's rules, persistence across reconnects, a newer schema refused untouched, and two
+//! instances racing to claim the same records: each record goes to exactly one.
+
+use imts_core::journal::{Event, Intent, Journal, JournalError, MoneyOp, RecordKey, State, Update};
+use imts_core::values::Timestamp;
+use imts_postgres::test_server::PostgresServer;
+use imts_postgres::PostgresJournal;
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::new(time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(seconds))
+}
+
+fn intent(key: &str, body: &str) -> Intent {
+    Intent {
+        key: RecordKey(key.into()),
+        op: MoneyOp::CreateTransfer,
+        order_id: Some(key.into()),
+        transfer_id: None,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_claims_and_schema_on_a_real_cluster() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let journal = PostgresJournal::connect(&server.url()).await.unwrap();
+    let first = journal
+        .record(&intent("ORD-1", "{\"a\":1}"), at(0))
+        .await
+        .unwrap();
+    assert_eq!(first.state, State::Intent);
+    assert_eq!(
+        journal
+            .record(&intent("ORD-1", "{\"a\":1}"), at(5))
+            .await
+            .unwrap(),
+        first,
+        "the same request is the same record"
+    );
+    assert!(matches!(
+        journal.record(&intent("ORD-1", "{\"a\":2}"), at(5)).await,
+        Err(JournalError::KeyReused { .. })
+    ));
+    let key = RecordKey("ORD-1".into());
+    journal
+        .advance(&key, Event::Sending, &Update::default(), at(1))
+        .await
+        .unwrap();
+
+    // A second instance (its own pool) sees the same journal.
+    let other = PostgresJournal::connect(&server.url()).await.unwrap();
+    let open = other.list(true).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].state, open[0].attempts), (State::Sent, 1));
+    assert_eq!(open[0].body, b"{\"a\":1}");
+    assert!(journal.claim(&key, "a", at(60), at(2)).await.unwrap());
+    assert!(
+        !other.claim(&key, "b", at(60), at(3)).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        other.claim(&key, "b", at(200), at(61)).await.unwrap(),
+        "a's lease expired"
+    );
+    other
+        .advance(&key, Event::Applied, &Update::default(), at(62))
+        .await
+        .unwrap();
+    assert!(journal.list(true).await.unwrap().is_empty());
+    assert!(matches!(
+        journal
+            .advance(&key, Event::Sending, &Update::default(), at(63))
+            .await,
+        Err(JournalError::BadTransition { .. })
+    ));
+
+    // Racing claims: 40 open records, two instances claiming all at once.
+    for i in 0..40 {
+        journal
+            .record(&intent(&format!("RACE-{i}"), "{}"), at(100))
+            .await
+            .unwrap();
+    }
+    let race = |journal: PostgresJournal, holder: &'static str| {
+        tokio::spawn(async move {
+            let mut won = Vec::new();
+            for i in 0..40 {
+                let key = RecordKey(format!("RACE-{i}"));
+                if journal
+                    .claim(&key, holder, at(1000), at(101))
+                    .await
+                    .unwrap()
+                {
+                    won.push(i);
+                }
+            }
+            won
+        })
+    };
+    let (a, b) = (race(journal.clone(), "a"), race(other.clone(), "b"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!(
+        a.len() + b.len(),
+        40,
+        "every record claimed once: {a:?} {b:?}"
+    );
+    assert!(a.iter().all(|i| !b.contains(i)), "no record claimed twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_schema_is_refused_untouched() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    drop(PostgresJournal::connect(&server.url()).await.unwrap());
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute("UPDATE imts_schema SET version = 99", &[])
+        .await
+        .unwrap();
+    let error = PostgresJournal::connect(&server.url()).await.unwrap_err();
+    assert_eq!(
+        error,
+        JournalError::NewerSchema {
+            found: 99,
+            supported: imts_postgres::SCHEMA_VERSION
+        }
+    );
+    let row = client
+        .query_one("SELECT version FROM imts_schema", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 99, "untouched");
+}
