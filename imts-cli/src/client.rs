@@ -52,9 +52,10 @@ pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
             .map_err(|e| CliError::usage(format!("--journal (PostgreSQL): {e}")))?;
         return Ok(Arc::new(journal));
     }
-    Err(CliError::usage(format!(
-        "--journal: expected sqlite:PATH or postgres://USER@HOST/DB, not `{url}`"
-    )))
+    // Not repeated: a mistyped database URL may still carry a password.
+    Err(CliError::usage(
+        "--journal: expected sqlite:PATH or postgres://USER@HOST/DB",
+    ))
 }
 
 /// Credentials from `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY`.

@@ -114,6 +114,19 @@ impl Shell {
         self.settings.journal.as_deref()
     }
 
+    /// The journal, for what needs one (`resume`).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the client was built without one.
+    pub fn require_journal(&self) -> Result<&dyn Journal, Error> {
+        self.journal().ok_or_else(|| {
+            crate::journal::JournalError::Unavailable(
+                "this client has no journal (ClientBuilder::journal)".into(),
+            )
+            .into()
+        })
+    }
+
     /// This instance's name in a shared store's lease.
     #[must_use]
     pub fn holder(&self) -> &str {

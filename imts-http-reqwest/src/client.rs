@@ -181,11 +181,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
     /// [`Error::Journal`] when the client has no journal or it cannot be read.
     pub async fn resume(&self) -> Result<Vec<Resolved>, Error> {
         let shell = &self.inner.shell;
-        let journal = shell
-            .journal()
-            .ok_or(imts_core::journal::JournalError::Unavailable(
-                "this client has no journal (ClientBuilder::journal)".into(),
-            ))?;
+        let journal = shell.require_journal()?;
         let now = || Timestamp::new(OffsetDateTime::now_utc());
         imts_core::journal::resume(self, journal, shell.holder(), &now).await
     }

@@ -96,11 +96,7 @@ impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
     /// [`Error::Journal`] when the client has no journal or it cannot be read.
     pub fn resume(&self) -> Result<Vec<Resolved>, Error> {
         let shell = &self.inner.shell;
-        let journal = shell
-            .journal()
-            .ok_or(imts_core::journal::JournalError::Unavailable(
-                "this client has no journal (ClientBuilder::journal)".into(),
-            ))?;
+        let journal = shell.require_journal()?;
         let now = || Timestamp::new(OffsetDateTime::now_utc());
         pollster::block_on(imts_core::journal::resume(
             self,
