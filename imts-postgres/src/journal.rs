@@ -6,12 +6,14 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update,
+    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
 use time::OffsetDateTime;
 use tokio_postgres::{NoTls, Row};
+
+use crate::writer::{Writer, WRITERS};
 
 /// The newest schema version this crate knows.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -36,17 +38,20 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE imts_journal (
     );
     CREATE INDEX imts_journal_open ON imts_journal (seq) WHERE state NOT IN ('applied', 'refused');"];
 
-/// Pool size: concurrent journal writes share these connections.
-const POOL_SIZE: usize = 8;
+/// Pool size: the writers' connections and as many again for reads and leases.
+const POOL_SIZE: usize = 2 * WRITERS;
 
-/// A journal in PostgreSQL. Each write is one transaction, committed (with PostgreSQL's default
-/// `synchronous_commit=on`, so durable) before the call returns; a record is locked
+/// A journal in PostgreSQL. A write is committed (with PostgreSQL's default
+/// `synchronous_commit=on`, so durable) before the call returns; concurrent writes are
+/// group-committed, those queued while a transaction commits sharing the next one
+/// ([`commits`](Self::commits) counts them); a record is locked
 /// (`SELECT ... FOR UPDATE`) while it changes, and claimed with a lease before it is resumed,
 /// so two instances never resume one record at once. Calls run as tasks on the runtime it was
 /// connected in.
 #[derive(Clone)]
 pub struct PostgresJournal {
     pool: Pool,
+    writer: Writer,
     runtime: tokio::runtime::Handle,
     /// A runtime of its own, for programs without one ([`open_blocking`](Self::open_blocking)).
     owned: Option<Arc<OwnedRuntime>>,
@@ -69,14 +74,15 @@ impl std::fmt::Debug for PostgresJournal {
     }
 }
 
-fn db_error(error: impl std::fmt::Display) -> JournalError {
+pub(crate) fn db_error(error: impl std::fmt::Display) -> JournalError {
     JournalError::Unavailable(error.to_string())
 }
 
-const COLUMNS: &str = "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
+pub(crate) const COLUMNS: &str =
+    "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
                        status, created_at, updated_at";
 
-fn record_of(row: &Row) -> Result<Record, JournalError> {
+pub(crate) fn record_of(row: &Row) -> Result<Record, JournalError> {
     let key: String = row.try_get(0).map_err(db_error)?;
     let corrupt = |what: String| JournalError::Corrupt(format!("record `{key}`: {what}"));
     let op: String = row.try_get(1).map_err(db_error)?;
@@ -101,11 +107,13 @@ fn record_of(row: &Row) -> Result<Record, JournalError> {
     })
 }
 
-async fn load(
+/// The record `key` (locked for the transaction when `lock`): the outer error is the
+/// database's, the inner one a row that does not read as a record.
+pub(crate) async fn load(
     client: &impl GenericClient,
     key: &str,
     lock: bool,
-) -> Result<Option<Record>, JournalError> {
+) -> Result<Option<Result<Record, JournalError>>, JournalError> {
     let lock = if lock { " FOR UPDATE" } else { "" };
     let row = client
         .query_opt(
@@ -114,22 +122,30 @@ async fn load(
         )
         .await
         .map_err(db_error)?;
-    row.as_ref().map(record_of).transpose()
+    Ok(row.as_ref().map(record_of))
 }
 
-async fn store(client: &impl GenericClient, record: &Record) -> Result<(), JournalError> {
+/// Inserts or replaces a whole record.
+pub(crate) const STORE: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,
+        body_hash, state, attempts, outcome, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (key) DO UPDATE SET
+        op = excluded.op, order_id = excluded.order_id,
+        transfer_id = excluded.transfer_id, body = excluded.body,
+        body_hash = excluded.body_hash, state = excluded.state,
+        attempts = excluded.attempts, outcome = excluded.outcome,
+        status = excluded.status, created_at = excluded.created_at,
+        updated_at = excluded.updated_at";
+
+/// Stores `record` with [`STORE`] prepared as `statement`.
+pub(crate) async fn store_with(
+    client: &impl GenericClient,
+    statement: &tokio_postgres::Statement,
+    record: &Record,
+) -> Result<(), JournalError> {
     client
         .execute(
-            "INSERT INTO imts_journal (key, op, order_id, transfer_id, body, body_hash, state,
-                                       attempts, outcome, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (key) DO UPDATE SET
-                op = excluded.op, order_id = excluded.order_id,
-                transfer_id = excluded.transfer_id, body = excluded.body,
-                body_hash = excluded.body_hash, state = excluded.state,
-                attempts = excluded.attempts, outcome = excluded.outcome,
-                status = excluded.status, created_at = excluded.created_at,
-                updated_at = excluded.updated_at",
+            statement,
             &[
                 &record.key.0,
                 &record.op.as_str(),
@@ -173,9 +189,11 @@ impl PostgresJournal {
             .max_size(POOL_SIZE)
             .build()
             .map_err(db_error)?;
+        let runtime = tokio::runtime::Handle::current();
         let journal = Self {
+            writer: Writer::start(&pool, &runtime),
             pool,
-            runtime: tokio::runtime::Handle::current(),
+            runtime,
             owned: None,
         };
         journal.migrate().await?;
@@ -203,6 +221,13 @@ impl PostgresJournal {
         let mut journal = runtime.block_on(Self::connect(url))?;
         journal.owned = Some(Arc::new(OwnedRuntime(Some(runtime))));
         Ok(journal)
+    }
+
+    /// Transactions the writers committed so far: with concurrent calls, fewer than the
+    /// writes they made.
+    #[must_use]
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
     }
 
     async fn migrate(&self) -> Result<(), JournalError> {
@@ -266,34 +291,10 @@ impl Journal for PostgresJournal {
         intent: &'a Intent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let intent = intent.clone();
-        self.run(move |pool| async move {
-            let mut client = pool.get().await.map_err(db_error)?;
-            let tx = client.transaction().await.map_err(db_error)?;
-            let inserted = tx
-                .execute(
-                    "INSERT INTO imts_journal (key, op, order_id, transfer_id, body, body_hash,
-                                               state, attempts, created_at, updated_at)
-                     VALUES ($1, '', NULL, NULL, ''::bytea, '', 'intent', 0, $2, $2)
-                     ON CONFLICT (key) DO NOTHING",
-                    &[&intent.key.0, &now.as_offset_date_time()],
-                )
-                .await
-                .map_err(db_error)?;
-            let (record, write) = if inserted == 1 {
-                (intent.to_record(now), true)
-            } else {
-                let existing = load(&tx, &intent.key.0, true)
-                    .await?
-                    .ok_or_else(|| JournalError::NotFound(intent.key.clone()))?;
-                intent.against(existing, now)?
-            };
-            if write {
-                store(&tx, &record).await?;
-            }
-            tx.commit().await.map_err(db_error)?;
-            Ok(record)
-        })
+        Box::pin(self.writer.submit(Write::Record {
+            intent: intent.clone(),
+            now,
+        }))
     }
 
     fn advance<'a>(
@@ -303,18 +304,12 @@ impl Journal for PostgresJournal {
         update: &'a Update,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let (key, update) = (key.clone(), update.clone());
-        self.run(move |pool| async move {
-            let mut client = pool.get().await.map_err(db_error)?;
-            let tx = client.transaction().await.map_err(db_error)?;
-            let mut record = load(&tx, &key.0, true)
-                .await?
-                .ok_or(JournalError::NotFound(key))?;
-            record.apply(event, &update, now)?;
-            store(&tx, &record).await?;
-            tx.commit().await.map_err(db_error)?;
-            Ok(record)
-        })
+        Box::pin(self.writer.submit(Write::Advance {
+            key: key.clone(),
+            event,
+            update: update.clone(),
+            now,
+        }))
     }
 
     fn get<'a>(
@@ -324,7 +319,7 @@ impl Journal for PostgresJournal {
         let key = key.0.clone();
         self.run(move |pool| async move {
             let client = pool.get().await.map_err(db_error)?;
-            load(&client, &key, false).await
+            load(&client, &key, false).await?.transpose()
         })
     }
 

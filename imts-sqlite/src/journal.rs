@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update,
+    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::writer::Writer;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -22,9 +24,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// process kill and a power loss. Several processes may open one file (SQLite's locks serialize
 /// them); a fleet on several machines uses PostgreSQL.
 ///
-/// Calls run on the tokio blocking pool when a runtime is current, else on the calling thread.
+/// Writes are group-committed: one writer thread commits every write that arrived while the
+/// previous transaction was being fsynced in one transaction of its own, so concurrent calls
+/// share fsyncs ([`commits`](Self::commits) counts them). Reads and resume leases use a second
+/// connection, on the tokio blocking pool when a runtime is current, else on the calling thread.
 #[derive(Clone)]
 pub struct SqliteJournal {
+    writer: Writer,
     connection: Arc<Mutex<Connection>>,
 }
 
@@ -76,7 +82,26 @@ impl SqliteJournal {
     /// # Errors
     /// As [`open`](Self::open).
     pub fn open_with(path: impl AsRef<Path>, busy_timeout: Duration) -> Result<Self, JournalError> {
-        let mut connection = Connection::open(path).map_err(db_error)?;
+        let path = path.as_ref();
+        let mut writer = Self::connect(path, busy_timeout)?;
+        crate::schema::migrate(&mut writer)?;
+        let connection = Self::connect(path, busy_timeout)?;
+        Ok(Self {
+            writer: Writer::start(writer)?,
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Transactions committed by the writer so far: with concurrent calls, fewer than the
+    /// writes they made (each transaction is one fsync).
+    #[must_use]
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
+    /// One connection to `path`, checked and set to WAL and `synchronous=FULL`.
+    fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, JournalError> {
+        let connection = Connection::open(path).map_err(db_error)?;
         connection.busy_timeout(busy_timeout).map_err(db_error)?;
         // Reading the schema first: a file that is not a database fails here, before any write.
         connection
@@ -93,10 +118,7 @@ impl SqliteJournal {
         connection
             .pragma_update(None, "synchronous", "FULL")
             .map_err(db_error)?;
-        crate::schema::migrate(&mut connection)?;
-        Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
-        })
+        Ok(connection)
     }
 
     /// Runs `work` on the connection: on the blocking pool inside a runtime, else right here.
@@ -187,7 +209,12 @@ impl Row12 {
     }
 }
 
-fn load(connection: &Connection, key: &str) -> Result<Option<Record>, JournalError> {
+/// The record `key`: the outer error is the database's, the inner one a row that does not
+/// read as a record.
+pub(crate) fn load(
+    connection: &Connection,
+    key: &str,
+) -> Result<Option<Result<Record, JournalError>>, JournalError> {
     connection
         .query_row(
             &format!("SELECT {COLUMNS} FROM journal WHERE key = ?1"),
@@ -195,11 +222,10 @@ fn load(connection: &Connection, key: &str) -> Result<Option<Record>, JournalErr
             record_of,
         )
         .optional()
-        .map_err(db_error)?
-        .transpose()
+        .map_err(db_error)
 }
 
-fn store(connection: &Connection, record: &Record) -> Result<(), JournalError> {
+pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), JournalError> {
     connection
         .execute(
             "INSERT INTO journal (key, op, order_id, transfer_id, body, body_hash, state, attempts,
@@ -237,21 +263,10 @@ impl Journal for SqliteJournal {
         intent: &'a Intent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let intent = intent.clone();
-        self.run(move |connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
-            let (record, write) = match load(&tx, &intent.key.0)? {
-                Some(existing) => intent.against(existing, now)?,
-                None => (intent.to_record(now), true),
-            };
-            if write {
-                store(&tx, &record)?;
-                tx.commit().map_err(db_error)?;
-            }
-            Ok(record)
-        })
+        Box::pin(self.writer.submit(Write::Record {
+            intent: intent.clone(),
+            now,
+        }))
     }
 
     fn advance<'a>(
@@ -261,17 +276,12 @@ impl Journal for SqliteJournal {
         update: &'a Update,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let (key, update) = (key.clone(), update.clone());
-        self.run(move |connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
-            let mut record = load(&tx, &key.0)?.ok_or(JournalError::NotFound(key))?;
-            record.apply(event, &update, now)?;
-            store(&tx, &record)?;
-            tx.commit().map_err(db_error)?;
-            Ok(record)
-        })
+        Box::pin(self.writer.submit(Write::Advance {
+            key: key.clone(),
+            event,
+            update: update.clone(),
+            now,
+        }))
     }
 
     fn get<'a>(
@@ -279,7 +289,7 @@ impl Journal for SqliteJournal {
         key: &'a RecordKey,
     ) -> BoxFuture<'a, Result<Option<Record>, JournalError>> {
         let key = key.0.clone();
-        self.run(move |connection| load(connection, &key))
+        self.run(move |connection| load(connection, &key)?.transpose())
     }
 
     fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {

@@ -33,6 +33,7 @@
 
 mod journal;
 mod schema;
+mod writer;
 
 pub use journal::{SqliteJournal, BUSY_TIMEOUT};
 pub use schema::SCHEMA_VERSION;

@@ -93,6 +93,44 @@ async fn inside_a_runtime_writes_run_off_the_workers() {
     assert_eq!(journal.list(false).await.unwrap().len(), 32);
 }
 
+/// Writes that arrive while a transaction is waiting share the next one: 64 writes queued behind
+/// another connection's lock are committed in at most two transactions (the one the writer was
+/// already waiting in, and one for the rest), where one transaction per write would be 64.
+#[test]
+fn concurrent_writes_share_their_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let journal = SqliteJournal::open(&path).unwrap();
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE;").unwrap();
+    let before = journal.commits();
+    let intents: Vec<Intent> = (0..64).map(|i| intent(&format!("ORD-{i}"), "{}")).collect();
+    // Each write is queued when its call is made; none can commit while `holder` has the lock.
+    let pending: Vec<_> = intents.iter().map(|i| journal.record(i, at(1))).collect();
+    holder.execute_batch("COMMIT;").unwrap();
+    for write in pending {
+        assert_eq!(block_on(write).unwrap().state, State::Intent);
+    }
+    let commits = journal.commits() - before;
+    assert!(
+        (1..=2).contains(&commits),
+        "{commits} transactions for 64 writes"
+    );
+    assert_eq!(block_on(journal.list(false)).unwrap().len(), 64);
+    // In one batch, a write refused by the model is answered alone; the others stand.
+    let reused = intent("ORD-3", "{\"other\":1}");
+    let fresh = intent("ORD-100", "{}");
+    let (refused, kept) = (
+        journal.record(&reused, at(2)),
+        journal.record(&fresh, at(2)),
+    );
+    assert!(matches!(
+        block_on(refused),
+        Err(JournalError::KeyReused { .. })
+    ));
+    assert_eq!(block_on(kept).unwrap().state, State::Intent);
+}
+
 #[test]
 fn a_corrupt_file_is_refused_and_left_as_it_was() {
     let dir = tempfile::tempdir().unwrap();

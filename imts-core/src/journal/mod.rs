@@ -16,6 +16,7 @@ mod resend;
 mod resume;
 mod resumer;
 mod store;
+mod write;
 
 pub use hook::JournalHook;
 pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
@@ -23,3 +24,4 @@ pub use resend::Resend;
 pub use resume::{judge, resume_plan, Judgement, ResumePlan};
 pub use resumer::{resume, Resolution, Resolved, ResumeCalls, RESUME_LEASE};
 pub use store::{Intent, Journal, JournalError, MemoryJournal, Update};
+pub use write::{batch_order, Write, GROUP_COMMIT_MAX};

@@ -8,6 +8,7 @@ use crate::token_store::BoxFuture;
 use crate::values::Timestamp;
 
 use super::record::{body_hash, Event, MoneyOp, Record, RecordKey, State};
+use super::write::Write;
 
 /// What goes wrong with a journal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -227,6 +228,21 @@ impl MemoryJournal {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn write(&self, write: &Write) -> Result<Record, JournalError> {
+        let mut inner = self.lock();
+        let existing = inner.get(write.key()).map(|(record, _)| record.clone());
+        let (record, changed) = write.decide(existing)?;
+        if changed {
+            // A fresh record (a refused one given way) starts without a lease.
+            let lease = match write {
+                Write::Record { .. } => None,
+                Write::Advance { .. } => inner.get(write.key()).and_then(|(_, l)| l.clone()),
+            };
+            inner.insert(write.key().clone(), (record.clone(), lease));
+        }
+        Ok(record)
+    }
 }
 
 fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
@@ -239,18 +255,10 @@ impl Journal for MemoryJournal {
         intent: &'a Intent,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let mut inner = self.lock();
-        let decided = match inner.get(&intent.key) {
-            Some((existing, _)) => intent.against(existing.clone(), now),
-            None => Ok((intent.to_record(now), true)),
-        };
-        let result = decided.map(|(record, write)| {
-            if write {
-                inner.insert(intent.key.clone(), (record.clone(), None));
-            }
-            record
-        });
-        ready(result)
+        ready(self.write(&Write::Record {
+            intent: intent.clone(),
+            now,
+        }))
     }
 
     fn advance<'a>(
@@ -260,18 +268,12 @@ impl Journal for MemoryJournal {
         update: &'a Update,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        let mut inner = self.lock();
-        let result = match inner.get_mut(key) {
-            None => Err(JournalError::NotFound(key.clone())),
-            Some((record, _)) => {
-                let mut next = record.clone();
-                next.apply(event, update, now).map(|()| {
-                    *record = next.clone();
-                    next
-                })
-            }
-        };
-        ready(result)
+        ready(self.write(&Write::Advance {
+            key: key.clone(),
+            event,
+            update: update.clone(),
+            now,
+        }))
     }
 
     fn get<'a>(

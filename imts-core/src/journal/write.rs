@@ -1,0 +1,77 @@
+//! One write to a journal as data, decided against the stored record the same way by every
+//! store. Durable stores commit the writes that arrive together in one transaction (group
+//! commit: one fsync for many calls); the order and size of such a batch are set here.
+
+use crate::values::Timestamp;
+
+use super::record::{Event, Record, RecordKey};
+use super::store::{Intent, JournalError, Update};
+
+/// A write: what [`Journal::record`](super::Journal::record) and
+/// [`Journal::advance`](super::Journal::advance) ask of a store.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Record an intent ([`Intent::to_record`], or the record kept for the same request).
+    Record {
+        /// The call about to be made.
+        intent: Intent,
+        /// When.
+        now: Timestamp,
+    },
+    /// Apply an event to a record ([`Record::apply`]).
+    Advance {
+        /// The record.
+        key: RecordKey,
+        /// The event.
+        event: Event,
+        /// What it carries.
+        update: Update,
+        /// When.
+        now: Timestamp,
+    },
+}
+
+impl Write {
+    /// The record this write is about.
+    #[must_use]
+    pub fn key(&self) -> &RecordKey {
+        match self {
+            Self::Record { intent, .. } => &intent.key,
+            Self::Advance { key, .. } => key,
+        }
+    }
+
+    /// Decides this write against the record stored under its key (`None`: no record): the
+    /// record as it must be stored afterwards, and whether it changed (must be written).
+    ///
+    /// # Errors
+    /// [`JournalError::KeyReused`] (an intent whose key holds another request),
+    /// [`JournalError::NotFound`] (an event for no record) and
+    /// [`JournalError::BadTransition`].
+    pub fn decide(&self, existing: Option<Record>) -> Result<(Record, bool), JournalError> {
+        match (self, existing) {
+            (Self::Record { intent, now }, Some(existing)) => intent.against(existing, *now),
+            (Self::Record { intent, now }, None) => Ok((intent.to_record(*now), true)),
+            (Self::Advance { key, .. }, None) => Err(JournalError::NotFound(key.clone())),
+            (
+                Self::Advance {
+                    event, update, now, ..
+                },
+                Some(mut record),
+            ) => {
+                record.apply(*event, update, *now)?;
+                Ok((record, true))
+            }
+        }
+    }
+}
+
+/// At most this many writes share one transaction.
+pub const GROUP_COMMIT_MAX: usize = 128;
+
+/// Orders a batch of writes for one transaction: by key, each key's writes kept in the order
+/// they arrived. Every batch, in every instance, then locks its rows in the same order, so two
+/// batches never deadlock on each other.
+pub fn batch_order<T>(batch: &mut [T], write: impl Fn(&T) -> &Write) {
+    batch.sort_by(|a, b| write(a).key().cmp(write(b).key()));
+}

@@ -1,0 +1,202 @@
+//! Group commit: a few writer tasks take the writes queued while their last transaction was
+//! committing and commit them together, one transaction (one WAL flush) for the batch. Each
+//! batch locks its rows in key order, so batches of this instance or of others never deadlock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use std::collections::BTreeMap;
+
+use deadpool_postgres::{GenericClient, Pool};
+use imts_core::journal::{batch_order, JournalError, Record, Write, GROUP_COMMIT_MAX};
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio_postgres::types::ToSql;
+
+use crate::journal::{db_error, record_of, store_with, COLUMNS, STORE};
+
+/// Batches committing at once (each on its own pooled connection).
+pub(crate) const WRITERS: usize = 4;
+
+/// A write waiting for its transaction, and where its answer goes.
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<Result<Record, JournalError>>,
+}
+
+/// The handle to the writer tasks; they end when the last handle is dropped.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::UnboundedSender<Job>,
+    commits: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts [`WRITERS`] tasks on `runtime`, writing through `pool`.
+    pub(crate) fn start(pool: &Pool, runtime: &tokio::runtime::Handle) -> Self {
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let commits = Arc::new(AtomicU64::new(0));
+        for _ in 0..WRITERS {
+            runtime.spawn(run(pool.clone(), Arc::clone(&queue), Arc::clone(&commits)));
+        }
+        Self { jobs, commits }
+    }
+
+    /// Queues `write` at once (before the returned future is first polled) and answers once
+    /// its transaction is committed.
+    pub(crate) fn submit(
+        &self,
+        write: Write,
+    ) -> impl std::future::Future<Output = Result<Record, JournalError>> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let queued = self.jobs.send(Job { write, reply });
+        async move {
+            queued
+                .map_err(|_| JournalError::Unavailable("the journal's writers stopped".into()))?;
+            answer
+                .await
+                .map_err(|_| JournalError::Unavailable("the journal's writers stopped".into()))?
+        }
+    }
+
+    /// Transactions committed so far.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(pool: Pool, queue: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, commits: Arc<AtomicU64>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < GROUP_COMMIT_MAX {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        batch_order(&mut batch, |job| &job.write);
+        let answers = match commit(&pool, &batch).await {
+            Ok((answers, committed)) => {
+                if committed {
+                    commits.fetch_add(1, Ordering::Relaxed);
+                }
+                answers
+            }
+            Err(error) => batch.iter().map(|_| Err(error.clone())).collect(),
+        };
+        for (job, answer) in batch.into_iter().zip(answers) {
+            // A caller that went away no longer needs its answer; the write stands.
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+/// Runs `batch` in one transaction: each write's answer, and whether anything was committed.
+/// A database failure fails the whole batch (nothing of it is kept); a write refused by the
+/// model (a reused key, a bad transition, a corrupt row) is answered alone.
+///
+/// Four round trips whatever the batch's size: `BEGIN`; every row locked, in key order
+/// (statements pipelined on the connection run in the order sent); every changed record stored;
+/// `COMMIT`.
+async fn commit(
+    pool: &Pool,
+    batch: &[Job],
+) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
+    let mut client = pool.get().await.map_err(db_error)?;
+    let tx = client.transaction().await.map_err(db_error)?;
+    let mut current = lock_rows(&tx, batch).await?;
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut changed: Vec<&str> = Vec::new();
+    for job in batch {
+        let key = job.write.key().0.as_str();
+        let slot = current
+            .get_mut(key)
+            .ok_or_else(|| JournalError::Unavailable(format!("record `{key}` was not locked")))?;
+        let answer = slot.clone().and_then(|existing| job.write.decide(existing));
+        if let Ok((record, true)) = &answer {
+            *slot = Ok(Some(record.clone()));
+            if changed.last() != Some(&key) {
+                changed.push(key);
+            }
+        }
+        answers.push(answer.map(|(record, _)| record));
+    }
+    let store = tx.prepare_cached(STORE).await.map_err(db_error)?;
+    let stores = changed.iter().filter_map(|key| match current.get(key) {
+        Some(Ok(Some(record))) => Some(store_with(&tx, &store, record)),
+        _ => None,
+    });
+    for stored in futures_util::future::join_all(stores).await {
+        stored?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok((answers, !changed.is_empty()))
+}
+
+/// Locks the rows of every key in `batch` (sorted by key) for the transaction, inserting a
+/// placeholder first where an intent may create one (two instances recording one key wait on
+/// each other there), and answers each key's record as stored: `None` for none (or a
+/// placeholder), an error for a row that does not read as a record.
+async fn lock_rows<'k>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &'k [Job],
+) -> Result<BTreeMap<&'k str, Result<Option<Record>, JournalError>>, JournalError> {
+    let insert = tx
+        .prepare_cached(INSERT_PLACEHOLDER)
+        .await
+        .map_err(db_error)?;
+    let select = tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM imts_journal WHERE key = $1 FOR UPDATE"
+        ))
+        .await
+        .map_err(db_error)?;
+    let mut keys: Vec<(&str, bool)> = Vec::new();
+    for job in batch {
+        let key = job.write.key().0.as_str();
+        let creates = matches!(job.write, Write::Record { .. });
+        match keys.last_mut() {
+            Some((last, any_creates)) if *last == key => *any_creates |= creates,
+            _ => keys.push((key, creates)),
+        }
+    }
+    let params: Vec<[&(dyn ToSql + Sync); 1]> = keys.iter().map(|(key, _)| [key as _]).collect();
+    let statements = keys.iter().zip(&params).flat_map(|((_, creates), params)| {
+        let insert = creates.then(|| tx.query_opt(&insert, params));
+        insert.into_iter().chain([tx.query_opt(&select, params)])
+    });
+    let mut rows = futures_util::future::join_all(statements).await.into_iter();
+    let mut current = BTreeMap::new();
+    for (key, creates) in keys {
+        if creates {
+            rows.next().transpose().map_err(db_error)?;
+        }
+        let row = rows.next().transpose().map_err(db_error)?.flatten();
+        let stored = match row {
+            Some(row) if is_placeholder(&row) => Ok(None),
+            Some(row) => record_of(&row).map(Some),
+            None => Ok(None),
+        };
+        current.insert(key, stored);
+    }
+    Ok(current)
+}
+
+/// An empty row for a key, unless one exists; always overwritten in the same transaction
+/// (an intent for a new key is never refused), so none is ever committed.
+const INSERT_PLACEHOLDER: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,
+        body_hash, state, attempts, created_at, updated_at)
+     VALUES ($1, '', NULL, NULL, ''::bytea, '', 'intent', 0, now(), now())
+     ON CONFLICT (key) DO NOTHING
+     RETURNING 1";
+
+fn is_placeholder(row: &tokio_postgres::Row) -> bool {
+    row.try_get::<_, &str>(1).is_ok_and(str::is_empty)
+}
