@@ -114,8 +114,8 @@ pub enum Subject {
 
 /// One call of the API: where it goes, its parameters, what it answers.
 pub trait Operation {
-    /// The decoded answer.
-    type Output: DeserializeOwned;
+    /// The decoded answer (and what it teaches a journal record).
+    type Output: DeserializeOwned + crate::journal::Learnt;
 
     /// Method, path, signing and retry class.
     fn route(&self) -> Route;

@@ -46,7 +46,7 @@ async fn money_moving_calls_are_written_ahead_and_concluded() {
         .create_transfer(&samples::create_transfer(&person.client_uuid, "ORD-J1").unwrap())
         .await
         .unwrap();
-    client
+    let confirmed = client
         .confirm(&ConfirmRequest::new(transfer.transfer_id.clone()))
         .await
         .unwrap();
@@ -70,6 +70,17 @@ async fn money_moving_calls_are_written_ahead_and_concluded() {
         .unwrap()
         .unwrap();
     assert_eq!(create.order_id.as_deref(), Some("ORD-J1"));
+    assert_eq!(
+        (create.transfer_id.as_deref(), create.status.as_ref()),
+        (Some(transfer.transfer_id.as_str()), Some(&transfer.status)),
+        "the answer's id and status are recorded with the outcome"
+    );
+    let confirm = &records[2];
+    assert_eq!(
+        confirm.status.as_ref(),
+        Some(&confirmed.status),
+        "a transition records the status it moved the transfer to"
+    );
     let body = String::from_utf8(create.body.clone()).unwrap();
     assert!(
         body.contains("\"order_id\":\"ORD-J1\"") && body.contains("pg_sig"),

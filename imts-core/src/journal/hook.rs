@@ -6,6 +6,7 @@
 use crate::error::Error;
 use crate::values::Timestamp;
 
+use super::learnt::Learnt;
 use super::record::Event;
 use super::store::{Intent, Journal, Update};
 
@@ -59,7 +60,7 @@ impl<'a> JournalHook<'a> {
     /// Records how the call ended. A failure to record is logged, not returned: the record then
     /// stays open and `resume` resolves it. (The result is judged here, at once, so the future
     /// does not hold it.)
-    pub fn finish<T>(
+    pub fn finish<T: Learnt>(
         self,
         result: &Result<T, Error>,
         now: Timestamp,
@@ -79,9 +80,9 @@ impl<'a> JournalHook<'a> {
 
 /// The event a call's result is for its record: a success is applied; a definite refusal, or a
 /// failure before any byte of the operation was sent, is refused; anything else is unknown.
-fn conclusion<T>(result: &Result<T, Error>, sent: bool) -> (Event, Update) {
+fn conclusion<T: Learnt>(result: &Result<T, Error>, sent: bool) -> (Event, Update) {
     let error = match result {
-        Ok(_) => return (Event::Applied, Update::default()),
+        Ok(answer) => return (Event::Applied, answer.learnt()),
         Err(error) => error,
     };
     let refused = !sent

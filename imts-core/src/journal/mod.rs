@@ -11,6 +11,7 @@
 //! Storage is behind [`Journal`] (memory here; SQLite and PostgreSQL in their own crates).
 
 mod hook;
+mod learnt;
 mod record;
 mod resend;
 mod resume;
@@ -19,6 +20,7 @@ mod store;
 mod write;
 
 pub use hook::JournalHook;
+pub use learnt::Learnt;
 pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
 pub use resend::Resend;
 pub use resume::{judge, resume_plan, Judgement, ResumePlan};
