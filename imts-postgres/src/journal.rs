@@ -6,7 +6,8 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update, Write,
+    Event, Intent, Journal, JournalError, MoneyOp, Observation, Record, RecordKey, State, Tracking,
+    Update, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -19,7 +20,9 @@ use crate::writer::{Writer, WRITERS};
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Each migration's SQL, in order.
-const MIGRATIONS: &[&str] = &["CREATE TABLE imts_journal (
+const MIGRATIONS: &[&str] = &[
+    // 1: the journal.
+    "CREATE TABLE imts_journal (
         key          TEXT PRIMARY KEY,
         op           TEXT NOT NULL,
         order_id     TEXT,
@@ -36,7 +39,15 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE imts_journal (
         lease_until  TIMESTAMPTZ,
         seq          BIGSERIAL
     );
-    CREATE INDEX imts_journal_open ON imts_journal (seq) WHERE state NOT IN ('applied', 'refused');"];
+    CREATE INDEX imts_journal_open ON imts_journal (seq) WHERE state NOT IN ('applied', 'refused');",
+    // 2: what the reconciler follows of each created transfer.
+    "ALTER TABLE imts_journal ADD COLUMN status_at TIMESTAMPTZ;
+    ALTER TABLE imts_journal ADD COLUMN polls BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE imts_journal ADD COLUMN polled_at TIMESTAMPTZ;
+    ALTER TABLE imts_journal ADD COLUMN stuck BOOLEAN NOT NULL DEFAULT FALSE;
+    CREATE INDEX imts_journal_tracked ON imts_journal (seq)
+        WHERE op = 'create_transfer' AND state = 'applied' AND NOT stuck;",
+];
 
 /// Pool size: the writers' connections and as many again for reads and leases.
 const POOL_SIZE: usize = 2 * WRITERS;
@@ -79,8 +90,8 @@ pub(crate) fn db_error(error: impl std::fmt::Display) -> JournalError {
 }
 
 pub(crate) const COLUMNS: &str =
-    "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
-                       status, created_at, updated_at";
+    "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, status, \
+     created_at, updated_at, status_at, polls, polled_at, stuck";
 
 pub(crate) fn record_of(row: &Row) -> Result<Record, JournalError> {
     let key: String = row.try_get(0).map_err(db_error)?;
@@ -91,7 +102,17 @@ pub(crate) fn record_of(row: &Row) -> Result<Record, JournalError> {
     let status: Option<String> = row.try_get(9).map_err(db_error)?;
     let created: OffsetDateTime = row.try_get(10).map_err(db_error)?;
     let updated: OffsetDateTime = row.try_get(11).map_err(db_error)?;
+    let status_at: Option<OffsetDateTime> = row.try_get(12).map_err(db_error)?;
+    let polls: i64 = row.try_get(13).map_err(db_error)?;
+    let polled_at: Option<OffsetDateTime> = row.try_get(14).map_err(db_error)?;
+    let tracking = Tracking {
+        status_at: status_at.map(Timestamp::new),
+        polls: u32::try_from(polls).map_err(|_| corrupt("bad polls".into()))?,
+        polled_at: polled_at.map(Timestamp::new),
+        stuck: row.try_get(15).map_err(db_error)?,
+    };
     Ok(Record {
+        tracking,
         op: MoneyOp::parse(&op).ok_or_else(|| corrupt(format!("unknown operation `{op}`")))?,
         state: State::parse(&state).ok_or_else(|| corrupt(format!("unknown state `{state}`")))?,
         attempts: u32::try_from(attempts).map_err(|_| corrupt("bad attempts".into()))?,
@@ -127,15 +148,17 @@ pub(crate) async fn load(
 
 /// Inserts or replaces a whole record.
 pub(crate) const STORE: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,
-        body_hash, state, attempts, outcome, status, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        body_hash, state, attempts, outcome, status, created_at, updated_at, status_at, polls,
+        polled_at, stuck)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      ON CONFLICT (key) DO UPDATE SET
         op = excluded.op, order_id = excluded.order_id,
         transfer_id = excluded.transfer_id, body = excluded.body,
         body_hash = excluded.body_hash, state = excluded.state,
         attempts = excluded.attempts, outcome = excluded.outcome,
         status = excluded.status, created_at = excluded.created_at,
-        updated_at = excluded.updated_at";
+        updated_at = excluded.updated_at, status_at = excluded.status_at,
+        polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck";
 
 /// Stores `record` with [`STORE`] prepared as `statement`.
 pub(crate) async fn store_with(
@@ -159,6 +182,18 @@ pub(crate) async fn store_with(
                 &record.status.as_ref().map(TransferStatus::as_str),
                 &record.created_at.as_offset_date_time(),
                 &record.updated_at.as_offset_date_time(),
+                &record
+                    .tracking
+                    .status_at
+                    .as_ref()
+                    .map(Timestamp::as_offset_date_time),
+                &i64::from(record.tracking.polls),
+                &record
+                    .tracking
+                    .polled_at
+                    .as_ref()
+                    .map(Timestamp::as_offset_date_time),
+                &record.tracking.stuck,
             ],
         )
         .await
@@ -312,6 +347,19 @@ impl Journal for PostgresJournal {
         }))
     }
 
+    fn observe<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        observation: &'a Observation,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        Box::pin(self.writer.submit(Write::Observe {
+            key: key.clone(),
+            observation: observation.clone(),
+            now,
+        }))
+    }
+
     fn get<'a>(
         &'a self,
         key: &'a RecordKey,
@@ -324,21 +372,23 @@ impl Journal for PostgresJournal {
     }
 
     fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        let filter = if open_only {
+            "WHERE state NOT IN ('applied', 'refused')"
+        } else {
+            ""
+        };
+        self.run(move |pool| select(pool, filter))
+    }
+
+    fn tracked(&self) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
         self.run(move |pool| async move {
-            let client = pool.get().await.map_err(db_error)?;
-            let filter = if open_only {
-                "WHERE state NOT IN ('applied', 'refused')"
-            } else {
-                ""
-            };
-            let rows = client
-                .query(
-                    &format!("SELECT {COLUMNS} FROM imts_journal {filter} ORDER BY seq"),
-                    &[],
-                )
-                .await
-                .map_err(db_error)?;
-            rows.iter().map(record_of).collect()
+            let mut records = select(
+                pool,
+                "WHERE op = 'create_transfer' AND state = 'applied' AND NOT stuck",
+            )
+            .await?;
+            records.retain(Record::is_tracked);
+            Ok(records)
         })
     }
 
@@ -351,12 +401,19 @@ impl Journal for PostgresJournal {
     ) -> BoxFuture<'a, Result<bool, JournalError>> {
         let (key, holder) = (key.0.clone(), Arc::<str>::from(holder));
         self.run(move |pool| async move {
-            let client = pool.get().await.map_err(db_error)?;
-            // One statement: the row lock makes it atomic between instances.
-            let claimed = client
+            let mut client = pool.get().await.map_err(db_error)?;
+            let tx = client.transaction().await.map_err(db_error)?;
+            // The row lock makes the check and the lease one step between instances.
+            let Some(record) = load(&tx, &key, true).await? else {
+                return Err(JournalError::NotFound(RecordKey(key)));
+            };
+            if !record?.needs_work() {
+                return Ok(false);
+            }
+            let claimed = tx
                 .execute(
                     "UPDATE imts_journal SET lease_holder = $1, lease_until = $2
-                     WHERE key = $3 AND state NOT IN ('applied', 'refused')
+                     WHERE key = $3
                        AND (lease_holder IS NULL OR lease_holder = $1 OR lease_until <= $4)",
                     &[
                         &&*holder,
@@ -367,17 +424,21 @@ impl Journal for PostgresJournal {
                 )
                 .await
                 .map_err(db_error)?;
-            if claimed == 1 {
-                return Ok(true);
-            }
-            let exists = client
-                .query_opt("SELECT 1 FROM imts_journal WHERE key = $1", &[&key])
-                .await
-                .map_err(db_error)?;
-            match exists {
-                Some(_) => Ok(false),
-                None => Err(JournalError::NotFound(RecordKey(key))),
-            }
+            tx.commit().await.map_err(db_error)?;
+            Ok(claimed == 1)
         })
     }
+}
+
+/// The records `filter` (a `WHERE` clause) selects, oldest first.
+async fn select(pool: Pool, filter: &str) -> Result<Vec<Record>, JournalError> {
+    let client = pool.get().await.map_err(db_error)?;
+    let rows = client
+        .query(
+            &format!("SELECT {COLUMNS} FROM imts_journal {filter} ORDER BY seq"),
+            &[],
+        )
+        .await
+        .map_err(db_error)?;
+    rows.iter().map(record_of).collect()
 }

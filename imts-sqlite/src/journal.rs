@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Event, Intent, Journal, JournalError, MoneyOp, Record, RecordKey, State, Update, Write,
+    Event, Intent, Journal, JournalError, MoneyOp, Observation, Record, RecordKey, State, Tracking,
+    Update, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -148,10 +149,10 @@ impl SqliteJournal {
 }
 
 const COLUMNS: &str = "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
-                       status, created_at, updated_at";
+                       status, created_at, updated_at, status_at, polls, polled_at, stuck";
 
 /// A row as stored, before its names and times are checked.
-struct Row12 {
+struct Stored {
     key: String,
     op: String,
     order_id: Option<String>,
@@ -164,10 +165,14 @@ struct Row12 {
     status: Option<String>,
     created_at: String,
     updated_at: String,
+    status_at: Option<String>,
+    polls: i64,
+    polled_at: Option<String>,
+    stuck: bool,
 }
 
 fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<Record, JournalError>> {
-    let raw = Row12 {
+    let raw = Stored {
         key: row.get(0)?,
         op: row.get(1)?,
         order_id: row.get(2)?,
@@ -180,11 +185,15 @@ fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<Record, JournalError>> {
         status: row.get(9)?,
         created_at: row.get(10)?,
         updated_at: row.get(11)?,
+        status_at: row.get(12)?,
+        polls: row.get(13)?,
+        polled_at: row.get(14)?,
+        stuck: row.get(15)?,
     };
     Ok(raw.into_record())
 }
 
-impl Row12 {
+impl Stored {
     fn into_record(self) -> Result<Record, JournalError> {
         let corrupt = |what: &str| JournalError::Corrupt(format!("record `{}`: {what}", self.key));
         let op = MoneyOp::parse(&self.op)
@@ -192,7 +201,14 @@ impl Row12 {
         let state = State::parse(&self.state)
             .ok_or_else(|| corrupt(&format!("unknown state `{}`", self.state)))?;
         let attempts = u32::try_from(self.attempts).map_err(|_| corrupt("negative attempts"))?;
+        let tracking = Tracking {
+            status_at: self.status_at.as_deref().map(parse_time).transpose()?,
+            polls: u32::try_from(self.polls).map_err(|_| corrupt("negative polls"))?,
+            polled_at: self.polled_at.as_deref().map(parse_time).transpose()?,
+            stuck: self.stuck,
+        };
         Ok(Record {
+            tracking,
             created_at: parse_time(&self.created_at)?,
             updated_at: parse_time(&self.updated_at)?,
             status: self.status.as_deref().map(TransferStatus::from),
@@ -229,15 +245,17 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
     connection
         .execute(
             "INSERT INTO journal (key, op, order_id, transfer_id, body, body_hash, state, attempts,
-                                  outcome, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                  outcome, status, created_at, updated_at, status_at, polls,
+                                  polled_at, stuck)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT (key) DO UPDATE SET
                 op = excluded.op, order_id = excluded.order_id,
                 transfer_id = excluded.transfer_id, body = excluded.body,
                 body_hash = excluded.body_hash, state = excluded.state,
                 attempts = excluded.attempts, outcome = excluded.outcome,
                 status = excluded.status, created_at = excluded.created_at,
-                updated_at = excluded.updated_at",
+                updated_at = excluded.updated_at, status_at = excluded.status_at,
+                polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck",
             params![
                 record.key.0,
                 record.op.as_str(),
@@ -251,10 +269,29 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
                 record.status.as_ref().map(TransferStatus::as_str),
                 text(record.created_at),
                 text(record.updated_at),
+                record.tracking.status_at.map(text),
+                i64::from(record.tracking.polls),
+                record.tracking.polled_at.map(text),
+                record.tracking.stuck,
             ],
         )
         .map(drop)
         .map_err(db_error)
+}
+
+/// The records `filter` (a `WHERE` clause) selects, oldest first.
+fn select(connection: &Connection, filter: &str) -> Result<Vec<Record>, JournalError> {
+    let mut statement = connection
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM journal {filter} ORDER BY rowid"
+        ))
+        .map_err(db_error)?;
+    let rows = statement.query_map([], record_of).map_err(db_error)?;
+    let mut records = Vec::new();
+    for row in rows {
+        records.push(row.map_err(db_error)??);
+    }
+    Ok(records)
 }
 
 impl Journal for SqliteJournal {
@@ -284,6 +321,19 @@ impl Journal for SqliteJournal {
         }))
     }
 
+    fn observe<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        observation: &'a Observation,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        Box::pin(self.writer.submit(Write::Observe {
+            key: key.clone(),
+            observation: observation.clone(),
+            now,
+        }))
+    }
+
     fn get<'a>(
         &'a self,
         key: &'a RecordKey,
@@ -293,22 +343,21 @@ impl Journal for SqliteJournal {
     }
 
     fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        let filter = if open_only {
+            "WHERE state NOT IN ('applied', 'refused')"
+        } else {
+            ""
+        };
+        self.run(move |connection| select(connection, filter))
+    }
+
+    fn tracked(&self) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
         self.run(move |connection| {
-            let filter = if open_only {
-                "WHERE state NOT IN ('applied', 'refused')"
-            } else {
-                ""
-            };
-            let mut statement = connection
-                .prepare(&format!(
-                    "SELECT {COLUMNS} FROM journal {filter} ORDER BY rowid"
-                ))
-                .map_err(db_error)?;
-            let rows = statement.query_map([], record_of).map_err(db_error)?;
-            let mut records = Vec::new();
-            for row in rows {
-                records.push(row.map_err(db_error)??);
-            }
+            let mut records = select(
+                connection,
+                "WHERE op = 'create_transfer' AND state = 'applied' AND stuck = 0",
+            )?;
+            records.retain(Record::is_tracked);
             Ok(records)
         })
     }
@@ -325,20 +374,19 @@ impl Journal for SqliteJournal {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db_error)?;
-            let row: Option<(String, Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT state, lease_holder, lease_until FROM journal WHERE key = ?1",
-                    [&key],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .optional()
-                .map_err(db_error)?;
-            let Some((state, lease_holder, lease_until)) = row else {
+            let Some(record) = load(&tx, &key)? else {
                 return Err(JournalError::NotFound(RecordKey(key)));
             };
-            if State::parse(&state).is_none_or(State::is_final) {
+            if !record?.needs_work() {
                 return Ok(false);
             }
+            let (lease_holder, lease_until): (Option<String>, Option<String>) = tx
+                .query_row(
+                    "SELECT lease_holder, lease_until FROM journal WHERE key = ?1",
+                    [&key],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(db_error)?;
             if let (Some(other), Some(until_text)) = (lease_holder, lease_until) {
                 if other != holder && parse_time(&until_text)? > now {
                     return Ok(false);

@@ -27,6 +27,12 @@ const MIGRATIONS: &[&str] = &[
         lease_until  TEXT
     ) STRICT;
     CREATE INDEX journal_open ON journal (state) WHERE state NOT IN ('applied', 'refused');",
+    // 2: what the reconciler follows of each created transfer.
+    "ALTER TABLE journal ADD COLUMN status_at TEXT;
+    ALTER TABLE journal ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE journal ADD COLUMN polled_at TEXT;
+    ALTER TABLE journal ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX journal_tracked ON journal (op) WHERE state = 'applied' AND stuck = 0;",
 ];
 
 /// The newest schema version this crate knows.

@@ -12,6 +12,7 @@
 
 mod hook;
 mod learnt;
+mod observe;
 mod record;
 mod resend;
 mod resume;
@@ -21,7 +22,8 @@ mod write;
 
 pub use hook::JournalHook;
 pub use learnt::Learnt;
-pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, TRANSITIONS};
+pub use observe::Observation;
+pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, Tracking, TRANSITIONS};
 pub use resend::Resend;
 pub use resume::{judge, resume_plan, Judgement, ResumePlan};
 pub use resumer::{resume, Resolution, Resolved, ResumeCalls, RESUME_LEASE};

@@ -250,6 +250,42 @@ pub struct Record {
     pub created_at: Timestamp,
     /// When the record last changed.
     pub updated_at: Timestamp,
+    /// What the reconciler knows of the transfer since (Create transfer records).
+    pub tracking: Tracking,
+}
+
+/// A created transfer as the reconciler follows it: when its status last changed, how often it
+/// was polled, and whether it was reported stuck (once, then never polled again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tracking {
+    /// When [`Record::status`] last changed (an answer, a callback or a poll).
+    pub status_at: Option<Timestamp>,
+    /// Polls so far.
+    pub polls: u32,
+    /// When it was last polled.
+    pub polled_at: Option<Timestamp>,
+    /// Reported stuck: not final after the schedule's horizon.
+    pub stuck: bool,
+}
+
+impl Record {
+    /// Whether the reconciler follows this record: a Create transfer that was applied, whose
+    /// transfer is known and not final, and that was not reported stuck.
+    #[must_use]
+    pub fn is_tracked(&self) -> bool {
+        self.op == MoneyOp::CreateTransfer
+            && self.state == State::Applied
+            && self.transfer_id.is_some()
+            && !self.status.as_ref().is_some_and(crate::lifecycle::is_final)
+            && !self.tracking.stuck
+    }
+
+    /// Whether anything is left to do: an open record to resume or a tracked one to poll. Only
+    /// such records can be claimed.
+    #[must_use]
+    pub fn needs_work(&self) -> bool {
+        !self.state.is_final() || self.is_tracked()
+    }
 }
 
 impl fmt::Debug for Record {
@@ -261,6 +297,7 @@ impl fmt::Debug for Record {
             .field("attempts", &self.attempts)
             .field("status", &self.status)
             .field("body_hash", &self.body_hash)
+            .field("tracking", &self.tracking)
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,8 @@ use crate::enums::TransferStatus;
 use crate::token_store::BoxFuture;
 use crate::values::Timestamp;
 
-use super::record::{body_hash, Event, MoneyOp, Record, RecordKey, State};
+use super::observe::Observation;
+use super::record::{body_hash, Event, MoneyOp, Record, RecordKey, State, Tracking};
 use super::write::Write;
 
 /// What goes wrong with a journal.
@@ -107,6 +108,7 @@ impl Intent {
             status: None,
             created_at: now,
             updated_at: now,
+            tracking: Tracking::default(),
         }
     }
 
@@ -165,6 +167,9 @@ impl Record {
             self.outcome = Some(outcome.clone());
         }
         if let Some(status) = &update.status {
+            if self.status.as_ref() != Some(status) {
+                self.tracking.status_at = Some(now);
+            }
             self.status = Some(status.clone());
         }
         if let Some(id) = &update.transfer_id {
@@ -195,6 +200,15 @@ pub trait Journal: Send + Sync {
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Record, JournalError>>;
 
+    /// Merges `observation` into the record `key` ([`Record::observe`]) and returns it as
+    /// stored.
+    fn observe<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        observation: &'a Observation,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+
     /// The record `key`, if any.
     fn get<'a>(&'a self, key: &'a RecordKey)
         -> BoxFuture<'a, Result<Option<Record>, JournalError>>;
@@ -202,8 +216,12 @@ pub trait Journal: Send + Sync {
     /// Every record, open ones only when `open_only`, oldest first.
     fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>>;
 
-    /// Claims the open record `key` for `holder` until `until` (to resume it); answers whether
-    /// `holder` has it. Two instances never hold one record at once.
+    /// The records the reconciler follows ([`Record::is_tracked`]), oldest first.
+    fn tracked(&self) -> BoxFuture<'_, Result<Vec<Record>, JournalError>>;
+
+    /// Claims the record `key` for `holder` until `until` (to resume or poll it); answers
+    /// whether `holder` has it. Only a record that [needs work](Record::needs_work) can be
+    /// claimed; two instances never hold one record at once.
     fn claim<'a>(
         &'a self,
         key: &'a RecordKey,
@@ -237,7 +255,9 @@ impl MemoryJournal {
             // A fresh record (a refused one given way) starts without a lease.
             let lease = match write {
                 Write::Record { .. } => None,
-                Write::Advance { .. } => inner.get(write.key()).and_then(|(_, l)| l.clone()),
+                Write::Advance { .. } | Write::Observe { .. } => {
+                    inner.get(write.key()).and_then(|(_, l)| l.clone())
+                }
             };
             inner.insert(write.key().clone(), (record.clone(), lease));
         }
@@ -276,6 +296,19 @@ impl Journal for MemoryJournal {
         }))
     }
 
+    fn observe<'a>(
+        &'a self,
+        key: &'a RecordKey,
+        observation: &'a Observation,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        ready(self.write(&Write::Observe {
+            key: key.clone(),
+            observation: observation.clone(),
+            now,
+        }))
+    }
+
     fn get<'a>(
         &'a self,
         key: &'a RecordKey,
@@ -294,6 +327,17 @@ impl Journal for MemoryJournal {
         ready(Ok(records))
     }
 
+    fn tracked(&self) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {
+        let mut records: Vec<Record> = self
+            .lock()
+            .values()
+            .map(|(r, _)| r.clone())
+            .filter(Record::is_tracked)
+            .collect();
+        records.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
+        ready(Ok(records))
+    }
+
     fn claim<'a>(
         &'a self,
         key: &'a RecordKey,
@@ -304,7 +348,7 @@ impl Journal for MemoryJournal {
         let mut inner = self.lock();
         let result = match inner.get_mut(key) {
             None => Err(JournalError::NotFound(key.clone())),
-            Some((record, _)) if record.state.is_final() => Ok(false),
+            Some((record, _)) if !record.needs_work() => Ok(false),
             Some((_, lease)) => match lease {
                 Some((other, expires)) if other != holder && *expires > now => Ok(false),
                 _ => {

@@ -4,11 +4,13 @@
 
 use crate::values::Timestamp;
 
+use super::observe::Observation;
 use super::record::{Event, Record, RecordKey};
 use super::store::{Intent, JournalError, Update};
 
-/// A write: what [`Journal::record`](super::Journal::record) and
-/// [`Journal::advance`](super::Journal::advance) ask of a store.
+/// A write: what [`Journal::record`](super::Journal::record),
+/// [`Journal::advance`](super::Journal::advance) and [`Journal::observe`](super::Journal::observe)
+/// ask of a store.
 #[derive(Debug, Clone)]
 pub enum Write {
     /// Record an intent ([`Intent::to_record`], or the record kept for the same request).
@@ -29,6 +31,15 @@ pub enum Write {
         /// When.
         now: Timestamp,
     },
+    /// Merge what was learnt of a transfer into its record ([`Record::observe`]).
+    Observe {
+        /// The record.
+        key: RecordKey,
+        /// What was learnt.
+        observation: Observation,
+        /// When.
+        now: Timestamp,
+    },
 }
 
 impl Write {
@@ -37,7 +48,7 @@ impl Write {
     pub fn key(&self) -> &RecordKey {
         match self {
             Self::Record { intent, .. } => &intent.key,
-            Self::Advance { key, .. } => key,
+            Self::Advance { key, .. } | Self::Observe { key, .. } => key,
         }
     }
 
@@ -52,7 +63,18 @@ impl Write {
         match (self, existing) {
             (Self::Record { intent, now }, Some(existing)) => intent.against(existing, *now),
             (Self::Record { intent, now }, None) => Ok((intent.to_record(*now), true)),
-            (Self::Advance { key, .. }, None) => Err(JournalError::NotFound(key.clone())),
+            (Self::Advance { key, .. } | Self::Observe { key, .. }, None) => {
+                Err(JournalError::NotFound(key.clone()))
+            }
+            (
+                Self::Observe {
+                    observation, now, ..
+                },
+                Some(mut record),
+            ) => {
+                let changed = record.observe(observation, *now);
+                Ok((record, changed))
+            }
             (
                 Self::Advance {
                     event, update, now, ..
