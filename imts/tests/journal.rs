@@ -115,6 +115,14 @@ impl Journal for Broken {
     ) -> imts::stores::BoxFuture<'a, Result<imts::journal::Record, JournalError>> {
         Box::pin(async { Err(JournalError::Unavailable("disk full".into())) })
     }
+    fn observe<'a>(
+        &'a self,
+        _: &'a RecordKey,
+        _: &'a imts::journal::Observation,
+        _: imts::types::Timestamp,
+    ) -> imts::stores::BoxFuture<'a, Result<imts::journal::Record, JournalError>> {
+        Box::pin(async { Err(JournalError::Unavailable("disk full".into())) })
+    }
     fn get<'a>(
         &'a self,
         _: &'a RecordKey,
@@ -124,6 +132,11 @@ impl Journal for Broken {
     fn list(
         &self,
         _: bool,
+    ) -> imts::stores::BoxFuture<'_, Result<Vec<imts::journal::Record>, JournalError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn tracked(
+        &self,
     ) -> imts::stores::BoxFuture<'_, Result<Vec<imts::journal::Record>, JournalError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
