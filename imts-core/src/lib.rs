@@ -44,6 +44,7 @@ mod methods;
 pub mod models;
 pub mod operation;
 pub mod personal;
+pub mod reconcile;
 pub mod response;
 pub mod retry;
 #[cfg(feature = "test-util")]

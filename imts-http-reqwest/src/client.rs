@@ -22,7 +22,7 @@ use crate::ReqwestTransport;
 /// The async IMTS client. Cheap to clone; clones share the token session and the settings,
 /// which are frozen when the client is built (`imts::ClientBuilder`).
 pub struct AsyncClient<T: AsyncTransport = ReqwestTransport> {
-    inner: Arc<ClientParts<T, tokio::sync::Mutex<TokenSession>>>,
+    pub(crate) inner: Arc<ClientParts<T, tokio::sync::Mutex<TokenSession>>>,
 }
 
 imts_core::client_handle!(AsyncClient, AsyncTransport, tokio::sync::Mutex);

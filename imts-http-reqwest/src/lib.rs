@@ -25,8 +25,10 @@
 //! ```
 
 mod client;
+mod reconciler;
 mod transport;
 
 pub use client::AsyncClient;
 pub use imts_core;
+pub use reconciler::{ReconcilerHandle, AFTER_FAILURE, EVENT_BUFFER, MAX_IDLE};
 pub use transport::{ReqwestTransport, MAX_RESPONSE_BYTES};

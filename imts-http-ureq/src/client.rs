@@ -105,6 +105,30 @@ impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
             &now,
         ))
     }
+
+    /// One reconciliation pass at `now` (for a loop of the program's own, or cron): polls the
+    /// journal's transfers that are due (all of them when `every`), as many as the planner's
+    /// cap allows, merging what it reads.
+    ///
+    /// # Errors
+    /// [`Error::Journal`] without a journal, or when it cannot be read.
+    pub fn reconcile_once(
+        &self,
+        planner: &mut imts_core::reconcile::Planner,
+        now: Timestamp,
+        every: bool,
+    ) -> Result<imts_core::reconcile::Report, Error> {
+        let shell = &self.inner.shell;
+        let journal = shell.require_journal()?;
+        Ok(pollster::block_on(imts_core::reconcile::run_once(
+            journal,
+            self,
+            planner,
+            shell.holder(),
+            now,
+            every,
+        ))?)
+    }
 }
 
 /// The blocking calls as ready futures: each runs to its end on this thread when made.

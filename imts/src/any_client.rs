@@ -73,6 +73,24 @@ impl AnyClient {
         }
     }
 
+    /// One reconciliation pass at `now` (`reconcile_once` of either client).
+    ///
+    /// # Errors
+    /// [`Error::Journal`] when the client has no journal or it cannot be read.
+    pub fn reconcile_once(
+        &self,
+        planner: &mut imts_core::reconcile::Planner,
+        now: imts_core::values::Timestamp,
+        every: bool,
+    ) -> Result<imts_core::reconcile::Report, Error> {
+        match self {
+            AnyClient::Async { runtime, client } => {
+                runtime.block_on(client.reconcile_once(planner, now, every))
+            }
+            AnyClient::Blocking(client) => client.reconcile_once(planner, now, every),
+        }
+    }
+
     /// Runs one operation to the end.
     ///
     /// # Errors

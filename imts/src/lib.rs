@@ -148,6 +148,15 @@ pub use imts_callbacks as callbacks;
 /// with [`ClientBuilder::journal`]; SQLite with the `sqlite` feature.
 pub use imts_core::journal;
 
+/// The reconciler: polls the journal's created transfers that are not final on a per-status
+/// schedule, the safety net for IMTS's 45-minute callback window. `reconcile_once` on both
+/// clients; `AsyncClient::reconciler` runs it as a task.
+pub mod reconcile {
+    pub use imts_core::reconcile::*;
+    #[cfg(feature = "async")]
+    pub use imts_http_reqwest::ReconcilerHandle;
+}
+
 pub mod protocol {
     //! The sans-IO layer, for those who embed the protocol in a transport of their own: the
     //! endpoint table, request building and signing, the per-call driver, the token session,

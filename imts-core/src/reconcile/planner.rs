@@ -1,0 +1,101 @@
+//! Which transfers to poll now: the schedule applied to the journal's tracked records, capped by
+//! a token bucket so reconciling never crowds out live traffic. Sans-IO: the caller gives the
+//! records and the time.
+
+use std::time::Duration;
+
+use crate::journal::{Record, RecordKey};
+use crate::values::Timestamp;
+
+use super::schedule::{Due, Schedule};
+
+/// What to do now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Poll these, in this order (the longest overdue first).
+    pub polls: Vec<RecordKey>,
+    /// Report these stuck (past the horizon, not final).
+    pub stuck: Vec<RecordKey>,
+    /// Due now but held back by the cap.
+    pub deferred: usize,
+    /// When something is next due (`None`: nothing is tracked).
+    pub next: Option<Timestamp>,
+}
+
+/// The planner: the schedule, the jitter seed and the cap's bucket.
+#[derive(Debug, Clone)]
+pub struct Planner {
+    schedule: Schedule,
+    seed: u64,
+    tokens: f64,
+    filled_at: Option<Timestamp>,
+}
+
+impl Planner {
+    /// A planner for `schedule`; `seed` draws the jitter (give every instance of a fleet the
+    /// same one and they agree on when each transfer is due).
+    #[must_use]
+    pub fn new(schedule: Schedule, seed: u64) -> Self {
+        Self {
+            tokens: schedule.max_polls_per_second().max(1.0),
+            schedule,
+            seed,
+            filled_at: None,
+        }
+    }
+
+    /// The schedule.
+    #[must_use]
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// The tracked records among `records` that are due at `now` (or all of them when
+    /// `every`, whatever the schedule), as many as the cap allows; stuck ones separately.
+    pub fn plan(&mut self, records: &[Record], now: Timestamp, every: bool) -> Plan {
+        let mut due: Vec<(Timestamp, &RecordKey)> = Vec::new();
+        let mut plan = Plan::default();
+        for record in records.iter().filter(|r| r.is_tracked()) {
+            match self.schedule.due(record, self.seed) {
+                Due::Stuck(at) if at <= now => plan.stuck.push(record.key.clone()),
+                Due::At(at) if every || at <= now => due.push((at, &record.key)),
+                Due::At(at) | Due::Stuck(at) => {
+                    plan.next = Some(plan.next.map_or(at, |next| next.min(at)));
+                }
+            }
+        }
+        due.sort();
+        let allowed = self.take(now, due.len());
+        plan.deferred = due.len() - allowed;
+        plan.polls = due
+            .into_iter()
+            .take(allowed)
+            .map(|(_, key)| key.clone())
+            .collect();
+        if plan.deferred > 0 {
+            // Tokens come back at the cap's rate.
+            let wait = Duration::from_secs_f64(1.0 / self.schedule.max_polls_per_second());
+            let at = Timestamp::new(now.as_offset_date_time() + wait);
+            plan.next = Some(plan.next.map_or(at, |next| next.min(at)));
+        }
+        plan
+    }
+
+    /// Takes up to `wanted` polls from the bucket at `now`; answers how many it may make.
+    pub fn take(&mut self, now: Timestamp, wanted: usize) -> usize {
+        let rate = self.schedule.max_polls_per_second();
+        let capacity = rate.max(1.0);
+        if let Some(filled_at) = self.filled_at {
+            let elapsed = (now.as_offset_date_time() - filled_at.as_offset_date_time())
+                .as_seconds_f64()
+                .max(0.0);
+            self.tokens = (self.tokens + elapsed * rate).min(capacity);
+        }
+        self.filled_at = Some(self.filled_at.map_or(now, |at| at.max(now)));
+        let whole = self.tokens.floor().max(0.0);
+        // `whole` is a small non-negative integer (at most the bucket's capacity).
+        let allowed = (whole as usize).min(wanted);
+        self.tokens -= allowed as f64;
+        allowed
+    }
+}
