@@ -13,6 +13,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use imts_core::journal::{Journal, JournalError, Observation, RecordKey};
+use imts_core::values::Timestamp;
+
 use imts_core::lifecycle::{merge, Merge};
 use imts_core::transport::{Clock, SystemClock};
 
@@ -136,6 +139,7 @@ pub struct Processor<H, C = SystemClock> {
     verifier: Verifier,
     seen: Arc<dyn SeenStore>,
     statuses: Arc<dyn StatusStore>,
+    journal: Option<Arc<dyn Journal>>,
     handler: H,
     clock: C,
     counters: Counters,
@@ -158,6 +162,7 @@ impl<H: Handler> Processor<H> {
             verifier,
             seen: Arc::new(MemorySeenStore::default()),
             statuses: Arc::new(MemoryStatusStore::default()),
+            journal: None,
             handler,
             clock: SystemClock,
             counters: Counters::default(),
@@ -186,12 +191,26 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
         }
     }
 
+    /// Merges every status update into `journal` too (the transfer's record, found by its
+    /// `order_id`), through the same monotonic merge as the reconciler's polls, so a transfer
+    /// whose callback arrived in time is not polled. An update the journal cannot store is
+    /// answered 503 before the handler runs (IMTS delivers it again); one for a transfer the
+    /// journal does not hold is handled as usual.
+    #[must_use]
+    pub fn with_journal(self, journal: Arc<dyn Journal>) -> Self {
+        Self {
+            journal: Some(journal),
+            ..self
+        }
+    }
+
     /// Reads time from `clock` (tests inject a fixed one).
     pub fn with_clock<C2: Clock + Send + Sync>(self, clock: C2) -> Processor<H, C2> {
         Processor {
             verifier: self.verifier,
             seen: self.seen,
             statuses: self.statuses,
+            journal: self.journal,
             handler: self.handler,
             clock,
             counters: self.counters,
@@ -247,6 +266,21 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             }
             _ => None,
         };
+        if let (Some(journal), Notification::StatusUpdate(update)) = (&self.journal, &notification)
+        {
+            if let Some(order_id) = &update.order_id {
+                let key = RecordKey(order_id.to_string());
+                let observation = Observation::Callback(update.status.clone());
+                let now = Timestamp::new(self.clock.now());
+                match journal.observe(&key, &observation, now).await {
+                    Ok(_) | Err(JournalError::NotFound(_)) => {}
+                    Err(_) => {
+                        let _ = self.seen.release(&id).await;
+                        return self.store_unavailable();
+                    }
+                }
+            }
+        }
         let applied = match &status_change {
             None => true,
             Some((transfer, status)) => match self.statuses.known(transfer).await {

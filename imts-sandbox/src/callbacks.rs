@@ -124,8 +124,13 @@ fn acknowledged(status: u16, body: &[u8]) -> bool {
             .unwrap_or(false)
 }
 
-/// Delivers one notification in the background, retrying as IMTS does.
+/// Delivers one notification in the background, retrying as IMTS does (unless
+/// `--callback-loss` drops it; during `--callback-outage` attempts are refused).
 pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
+    if shared.lose_callback() {
+        shared.with_state(|s| s.stats.callbacks_lost += 1);
+        return;
+    }
     tokio::spawn(async move {
         let client: Client<_, Full<bytes::Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
@@ -133,6 +138,10 @@ pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
         for attempt in 0..=RETRIES {
             if attempt > 0 {
                 tokio::time::sleep(interval).await;
+            }
+            if shared.in_callback_outage() {
+                shared.with_state(|s| s.stats.callbacks_refused_outage += 1);
+                continue;
             }
             shared.with_state(|s| s.stats.callbacks_sent += 1);
             let Ok(request) = http::Request::post(&outgoing.url)

@@ -35,19 +35,28 @@ pub struct SandboxArgs {
     /// :TIMES caps how often the rule fires.
     #[arg(long = "fault", value_name = "ENDPOINT:KIND:RATE[:TIMES]", value_parser = FaultRule::parse)]
     pub faults: Vec<FaultRule>,
-    /// Seed of the fault generator.
+    /// Seed of the fault generator (and of the callback losses).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Drop this share of notifications entirely: no delivery, no retries (0 to 1).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub callback_loss: f64,
+    /// Refuse every notification delivery for this long from start (retries follow as usual).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub callback_outage: u64,
 }
 
 impl SandboxArgs {
     /// The configuration these flags describe.
     ///
     /// # Errors
-    /// When `--time-scale` is not positive.
+    /// When `--time-scale` is not positive or `--callback-loss` is not between 0 and 1.
     pub fn to_config(&self) -> Result<SandboxConfig, String> {
         if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
             return Err("--time-scale must be a positive number".into());
+        }
+        if !(0.0..=1.0).contains(&self.callback_loss) {
+            return Err("--callback-loss must be between 0 and 1".into());
         }
         Ok(SandboxConfig {
             listen: self.listen,
@@ -58,6 +67,8 @@ impl SandboxArgs {
             refresh_ttl: Duration::from_secs(self.refresh_ttl),
             faults: self.faults.clone(),
             seed: self.seed,
+            callback_loss: self.callback_loss,
+            callback_outage: Duration::from_secs(self.callback_outage),
             ..SandboxConfig::default()
         })
     }

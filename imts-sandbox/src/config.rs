@@ -206,6 +206,10 @@ pub struct SandboxConfig {
     pub header_timeout: Duration,
     /// How long a callback receiver may take to answer.
     pub callback_timeout: Duration,
+    /// The share of notifications dropped entirely, never delivered nor retried (0 to 1).
+    pub callback_loss: f64,
+    /// Every delivery attempt is refused for this long from the start (retries still follow).
+    pub callback_outage: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -222,6 +226,8 @@ impl Default for SandboxConfig {
             max_body: 1024 * 1024,
             header_timeout: Duration::from_secs(10),
             callback_timeout: Duration::from_secs(10),
+            callback_loss: 0.0,
+            callback_outage: Duration::ZERO,
         }
     }
 }

@@ -121,10 +121,15 @@ impl Sandbox {
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
         };
+        let clock = clock::SandboxClock::default();
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             faults: faults::Faults::new(config.faults.clone(), config.seed),
-            clock: clock::SandboxClock::default(),
+            losses: Mutex::new(rand::SeedableRng::seed_from_u64(
+                config.seed ^ 0x6c6f_7373_u64,
+            )),
+            started: clock.now(),
+            clock,
             config: config.clone(),
         });
         let (shutdown, watcher) = watch::channel(false);

@@ -33,6 +33,30 @@ pub struct Shared {
     pub clock: SandboxClock,
     /// The fault generator.
     pub faults: Faults,
+    /// Draws which notifications `--callback-loss` drops (seeded by `--seed`).
+    pub losses: Mutex<rand::rngs::StdRng>,
+    /// When the sandbox started, on its clock (`--callback-outage` counts from here).
+    pub started: time::OffsetDateTime,
+}
+
+impl Shared {
+    /// Whether the next notification is dropped entirely.
+    pub fn lose_callback(&self) -> bool {
+        use rand::Rng;
+        let rate = self.config.callback_loss;
+        rate > 0.0
+            && self
+                .losses
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .random::<f64>()
+                < rate
+    }
+
+    /// Whether deliveries are refused now.
+    pub fn in_callback_outage(&self) -> bool {
+        self.clock.now() < self.started + self.config.callback_outage
+    }
 }
 
 impl Shared {

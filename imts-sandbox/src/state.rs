@@ -190,6 +190,10 @@ pub struct Stats {
     pub callbacks_acknowledged: u64,
     /// Notifications given up after every retry.
     pub callbacks_abandoned: u64,
+    /// Notifications dropped entirely by `--callback-loss`.
+    pub callbacks_lost: u64,
+    /// Delivery attempts refused during `--callback-outage`.
+    pub callbacks_refused_outage: u64,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
 }
