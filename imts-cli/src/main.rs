@@ -43,6 +43,9 @@ enum Command {
     /// Read the journal of money-moving calls (`--journal sqlite:PATH`) and resume what a
     /// crash left open.
     Journal(commands::journal::JournalArgs),
+    /// Poll the journal's transfers that are not final (`--once`: all now, then exit), the
+    /// safety net for lost callbacks; one JSON line per change.
+    Reconcile(commands::reconcile::ReconcileArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Call(args) => commands::call::run(&args),
         Command::Listen(args) => commands::listen::run(&args),
         Command::Journal(args) => commands::journal::run(&args),
+        Command::Reconcile(args) => commands::reconcile::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use imts_core::reconcile::{run_once, Planner, ReconcileEvent, Report};
+use imts_core::reconcile::{run_once, Mode, Planner, ReconcileEvent, Report};
 use imts_core::transport::AsyncTransport;
 use imts_core::values::Timestamp;
 use imts_core::Error;
@@ -20,8 +20,8 @@ pub const AFTER_FAILURE: Duration = Duration::from_secs(30);
 pub const EVENT_BUFFER: usize = 1024;
 
 impl<T: AsyncTransport + 'static> AsyncClient<T> {
-    /// One reconciliation pass at `now`: polls the journal's transfers that are due (all of
-    /// them when `every`), as many as the planner's cap allows, merging what it reads.
+    /// One reconciliation pass at `now`: polls the journal's transfers that `mode` takes, as
+    /// many as the planner's cap allows, merging what it reads.
     ///
     /// # Errors
     /// [`Error::Journal`] without a journal, or when it cannot be read.
@@ -29,11 +29,11 @@ impl<T: AsyncTransport + 'static> AsyncClient<T> {
         &self,
         planner: &mut Planner,
         now: Timestamp,
-        every: bool,
+        mode: Mode,
     ) -> Result<Report, Error> {
         let shell = &self.inner.shell;
         let journal = shell.require_journal()?;
-        Ok(run_once(journal, self, planner, shell.holder(), now, every).await?)
+        Ok(run_once(journal, self, planner, shell.holder(), now, mode).await?)
     }
 
     /// Starts the reconciler as a task on the current tokio runtime: passes on the wall clock,
@@ -53,7 +53,10 @@ impl<T: AsyncTransport + 'static> AsyncClient<T> {
         let task = tokio::spawn(async move {
             loop {
                 let now = Timestamp::new(OffsetDateTime::now_utc());
-                let pause = match client.reconcile_once(&mut planner, now, false).await {
+                let pause = match client
+                    .reconcile_once(&mut planner, now, Mode::Scheduled)
+                    .await
+                {
                     Ok(report) => {
                         for event in report.events {
                             if events.try_send(event).is_err() {

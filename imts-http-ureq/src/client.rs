@@ -107,8 +107,8 @@ impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
     }
 
     /// One reconciliation pass at `now` (for a loop of the program's own, or cron): polls the
-    /// journal's transfers that are due (all of them when `every`), as many as the planner's
-    /// cap allows, merging what it reads.
+    /// journal's transfers that `mode` takes, as many as the planner's cap allows, merging what
+    /// it reads.
     ///
     /// # Errors
     /// [`Error::Journal`] without a journal, or when it cannot be read.
@@ -116,7 +116,7 @@ impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
         &self,
         planner: &mut imts_core::reconcile::Planner,
         now: Timestamp,
-        every: bool,
+        mode: imts_core::reconcile::Mode,
     ) -> Result<imts_core::reconcile::Report, Error> {
         let shell = &self.inner.shell;
         let journal = shell.require_journal()?;
@@ -126,7 +126,7 @@ impl<T: BlockingTransport + Send + Sync> BlockingClient<T> {
             planner,
             shell.holder(),
             now,
-            every,
+            mode,
         ))?)
     }
 }

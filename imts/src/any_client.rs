@@ -81,13 +81,13 @@ impl AnyClient {
         &self,
         planner: &mut imts_core::reconcile::Planner,
         now: imts_core::values::Timestamp,
-        every: bool,
+        mode: imts_core::reconcile::Mode,
     ) -> Result<imts_core::reconcile::Report, Error> {
         match self {
             AnyClient::Async { runtime, client } => {
-                runtime.block_on(client.reconcile_once(planner, now, every))
+                runtime.block_on(client.reconcile_once(planner, now, mode))
             }
-            AnyClient::Blocking(client) => client.reconcile_once(planner, now, every),
+            AnyClient::Blocking(client) => client.reconcile_once(planner, now, mode),
         }
     }
 

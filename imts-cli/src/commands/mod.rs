@@ -5,5 +5,6 @@ pub mod crypt;
 pub mod demo;
 pub mod journal;
 pub mod listen;
+pub mod reconcile;
 pub mod sandbox;
 pub mod sign;

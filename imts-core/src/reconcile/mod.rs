@@ -23,6 +23,6 @@ mod planner;
 mod runner;
 mod schedule;
 
-pub use planner::{Plan, Planner};
+pub use planner::{Mode, Plan, Planner};
 pub use runner::{run_once, ReconcileEvent, Report, POLL_LEASE};
 pub use schedule::{Cadence, Due, Schedule, Step};

@@ -9,6 +9,20 @@ use crate::values::Timestamp;
 
 use super::schedule::{Due, Schedule};
 
+/// Which transfers a pass takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Those the schedule has due.
+    Scheduled,
+    /// Every tracked transfer not polled since `since`, whatever the schedule (`imts
+    /// reconcile --once`: passes with the same `since` poll each transfer once, the cap
+    /// spreading them over several passes).
+    Every {
+        /// The start of the sweep.
+        since: Timestamp,
+    },
+}
+
 /// What to do now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -50,15 +64,15 @@ impl Planner {
         &self.schedule
     }
 
-    /// The tracked records among `records` that are due at `now` (or all of them when
-    /// `every`, whatever the schedule), as many as the cap allows; stuck ones separately.
-    pub fn plan(&mut self, records: &[Record], now: Timestamp, every: bool) -> Plan {
+    /// The tracked records among `records` that `mode` takes at `now`, as many as the cap
+    /// allows; stuck ones separately.
+    pub fn plan(&mut self, records: &[Record], now: Timestamp, mode: Mode) -> Plan {
         let mut due: Vec<(Timestamp, &RecordKey)> = Vec::new();
         let mut plan = Plan::default();
         for record in records.iter().filter(|r| r.is_tracked()) {
             match self.schedule.due(record, self.seed) {
                 Due::Stuck(at) if at <= now => plan.stuck.push(record.key.clone()),
-                Due::At(at) if every || at <= now => due.push((at, &record.key)),
+                Due::At(at) if wanted(mode, record, at, now) => due.push((at, &record.key)),
                 Due::At(at) | Due::Stuck(at) => {
                     plan.next = Some(plan.next.map_or(at, |next| next.min(at)));
                 }
@@ -97,5 +111,16 @@ impl Planner {
         let allowed = (whole as usize).min(wanted);
         self.tokens -= allowed as f64;
         allowed
+    }
+}
+
+/// Whether `mode` takes `record`, due at `at`, at `now`.
+fn wanted(mode: Mode, record: &Record, at: Timestamp, now: Timestamp) -> bool {
+    match mode {
+        Mode::Scheduled => at <= now,
+        Mode::Every { since } => record
+            .tracking
+            .polled_at
+            .is_none_or(|polled| polled < since),
     }
 }

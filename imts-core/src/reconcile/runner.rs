@@ -9,7 +9,7 @@ use crate::journal::{Journal, JournalError, Observation, Record, RecordKey, Resu
 use crate::models::StatusRequest;
 use crate::values::{Lookup, Timestamp};
 
-use super::planner::{Plan, Planner};
+use super::planner::{Mode, Plan, Planner};
 
 /// How long an instance holds a transfer it polls.
 pub const POLL_LEASE: Duration = Duration::from_secs(60);
@@ -64,7 +64,7 @@ pub struct Report {
     pub next: Option<Timestamp>,
 }
 
-/// Runs one pass at `now` as `holder`: the transfers due (every tracked one when `every`).
+/// Runs one pass at `now` as `holder`: the transfers `mode` takes.
 ///
 /// # Errors
 /// [`JournalError`] when the journal cannot be read; a failure on one transfer is an event.
@@ -74,7 +74,7 @@ pub async fn run_once(
     planner: &mut Planner,
     holder: &str,
     now: Timestamp,
-    every: bool,
+    mode: Mode,
 ) -> Result<Report, JournalError> {
     let records = journal.tracked().await?;
     let Plan {
@@ -82,7 +82,7 @@ pub async fn run_once(
         stuck,
         deferred,
         next,
-    } = planner.plan(&records, now, every);
+    } = planner.plan(&records, now, mode);
     let find = |key: &RecordKey| records.iter().find(|r| &r.key == key);
     let until = Timestamp::new(now.as_offset_date_time() + POLL_LEASE);
     let mut report = Report {
