@@ -55,12 +55,22 @@ fn windows_tile_the_time_to_the_horizon_and_bound_the_polls() {
             assert_eq!(pair[0].0 + pair[0].1, pair[1].0, "{status}: contiguous");
         }
         let (start, length) = *windows.last().unwrap();
-        assert_eq!(start + length, schedule.horizon(), "{status}: ends at the horizon");
+        assert_eq!(
+            start + length,
+            schedule.horizon(),
+            "{status}: ends at the horizon"
+        );
         assert_eq!(schedule.max_polls(Some(&status)), windows.len());
     }
     // The standard cadence: 3 minutes, every 5 to half an hour, then every 30.
     let process: Vec<_> = schedule.windows(Some(&S::Process)).take(3).collect();
-    assert_eq!(process[0], (Duration::from_secs(3 * MINUTE), Duration::from_secs(5 * MINUTE)));
+    assert_eq!(
+        process[0],
+        (
+            Duration::from_secs(3 * MINUTE),
+            Duration::from_secs(5 * MINUTE)
+        )
+    );
     assert_eq!(process[1].0, Duration::from_secs(8 * MINUTE));
 }
 
@@ -82,8 +92,8 @@ fn a_transfer_is_polled_once_per_window_then_reported_stuck() {
                     offset >= start && offset < start + length,
                     "poll {polls} at {offset:?} inside its window {start:?}+{length:?}"
                 );
-                record = block_on(journal.observe(&key, &Observation::Polled(S::Process), due))
-                    .unwrap();
+                record =
+                    block_on(journal.observe(&key, &Observation::Polled(S::Process), due)).unwrap();
                 polls += 1;
             }
             Due::Stuck(when) => {
@@ -128,7 +138,11 @@ fn the_cap_spreads_polls_and_every_mode_takes_each_once() {
     let mut planner = Planner::new(Schedule::default().with_max_polls_per_second(4.0), 3);
     let late = at(3600);
     let first = planner.plan(&records, late, Mode::Scheduled);
-    assert_eq!((first.polls.len(), first.deferred), (4, 16), "a burst of one second");
+    assert_eq!(
+        (first.polls.len(), first.deferred),
+        (4, 16),
+        "a burst of one second"
+    );
     assert_eq!(planner.plan(&records, late, Mode::Scheduled).polls.len(), 0);
     let later = Timestamp::new(late.as_offset_date_time() + time::Duration::seconds(2));
     assert_eq!(
@@ -154,10 +168,16 @@ fn stuck_is_recorded_once() {
     let key = created(&journal, "ORD-1", S::Process, 0).key;
     let mut record = block_on(journal.get(&key)).unwrap().unwrap();
     assert!(record.observe(&Observation::Stuck, at(1)));
-    assert!(!record.observe(&Observation::Stuck, at(2)), "a second report changes nothing");
+    assert!(
+        !record.observe(&Observation::Stuck, at(2)),
+        "a second report changes nothing"
+    );
     block_on(journal.observe(&key, &Observation::Stuck, at(1))).unwrap();
     assert!(block_on(journal.tracked()).unwrap().is_empty());
-    assert!(!block_on(journal.claim(&key, "a", at(9), at(1))).unwrap(), "nothing left to do");
+    assert!(
+        !block_on(journal.claim(&key, "a", at(9), at(1))).unwrap(),
+        "nothing left to do"
+    );
 }
 
 /// Life-cycle paths from `new` to each final status.
