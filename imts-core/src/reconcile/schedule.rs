@@ -32,7 +32,7 @@ pub struct Cadence {
 const MINUTE: Duration = Duration::from_secs(60);
 
 impl Cadence {
-    /// The default [I]: IMTS's first callback should have come within a few minutes, so the
+    /// The default \[I\]: IMTS's first callback should have come within a few minutes, so the
     /// first poll is 3 minutes after the change, then every 5 minutes for half an hour (IMTS
     /// retries a callback every 15 minutes for 45), then every 30 minutes.
     #[must_use]
@@ -53,7 +53,7 @@ impl Cadence {
     }
 
     /// A `new` transfer waits for the partner's own Confirm, which tells the journal itself; a
-    /// poll only catches an expiry or a desk's action [I]: every 15 minutes for an hour, then
+    /// poll only catches an expiry or a desk's action \[I\]: every 15 minutes for an hour, then
     /// hourly.
     #[must_use]
     pub fn unconfirmed() -> Self {
@@ -104,7 +104,7 @@ pub struct Schedule {
 
 impl Default for Schedule {
     /// [`Cadence::unconfirmed`] for `new`, [`Cadence::standard`] otherwise, a 72-hour horizon
-    /// [I] and at most 5 polls a second.
+    /// \[I\] and at most 5 polls a second.
     fn default() -> Self {
         Self {
             cadences: vec![(TransferStatus::New, Cadence::unconfirmed())],
