@@ -256,3 +256,57 @@ fn usage_and_transport_errors_have_their_exit_codes() {
     let help = imts(&["--help"], &[]);
     assert!(text(&help.stdout).contains("Exit codes:"));
 }
+
+/// `imts reconcile --once`: a transfer moved outside the journal (a desk's Confirm) is polled,
+/// printed as one JSON line with its new status, and merged; a second sweep prints nothing.
+#[test]
+fn reconcile_once_prints_what_changed_and_merges_it() {
+    let sandbox = SandboxProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let journal_url = format!("sqlite:{}", path.display());
+    let credentials = imts::Credentials::new(
+        "agent-x".parse().unwrap(),
+        imts::AgentSecret::new("sek-ret").unwrap(),
+    )
+    .with_partner_key(imts::PartnerKey::parse(KEY).unwrap());
+    let builder = || imts::ClientBuilder::new(credentials.clone()).base_url(&sandbox.url);
+    {
+        let journal = std::sync::Arc::new(imts::stores::SqliteJournal::open(&path).unwrap());
+        let journaled = builder().journal(journal).build_blocking().unwrap();
+        let desk = builder().build_blocking().unwrap();
+        let person = desk
+            .create_person(&imts_sandbox::samples::create_person("Cli").unwrap())
+            .unwrap();
+        let created = journaled
+            .create_transfer(
+                &imts_sandbox::samples::create_transfer(&person.client_uuid, "CLI-REC-1").unwrap(),
+            )
+            .unwrap();
+        desk.confirm(&imts::models::ConfirmRequest::new(created.transfer_id))
+            .unwrap();
+    }
+    let args = [
+        "reconcile",
+        "--journal",
+        &journal_url,
+        "--base-url",
+        &sandbox.url,
+        "--once",
+    ];
+    let first = imts(&args, &ENV);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let lines: Vec<serde_json::Value> = text(&first.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["order_id"], "CLI-REC-1");
+    assert_eq!(
+        (&lines[0]["from"], &lines[0]["status"]),
+        (&"new".into(), &"process".into())
+    );
+    let second = imts(&args, &ENV);
+    assert_eq!(second.status.code(), Some(0));
+    assert_eq!(text(&second.stdout), "", "nothing changed since");
+}

@@ -23,6 +23,10 @@ pub struct ListenArgs {
     /// Redis (`redis://host:port/`). Keys are namespaced by IMTS_AGENT_ID (default `default`).
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// Merge every status update into this journal (`sqlite:PATH` or a `postgres://` URL), so
+    /// `imts reconcile` does not poll a transfer whose callback arrived.
+    #[arg(long, value_name = "URL", env = "IMTS_JOURNAL")]
+    journal: Option<String>,
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -53,6 +57,12 @@ async fn print(delivery: Delivery) -> Result<(), HandlerError> {
 /// Runs the receiver until Ctrl-C.
 pub fn run(args: &ListenArgs) -> Result<(), CliError> {
     let secret = input::agent_secret()?;
+    // Opened before the runtime: a PostgreSQL journal brings a runtime of its own.
+    let journal = args
+        .journal
+        .as_deref()
+        .map(crate::client::open_journal)
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,6 +87,9 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
             processor = processor
                 .with_seen_store(Arc::new(seen))
                 .with_status_store(Arc::new(statuses));
+        }
+        if let Some(journal) = journal {
+            processor = processor.with_journal(journal);
         }
         serve(listener, CallbackService::new(Arc::new(processor))).await;
         Ok(())
