@@ -2,7 +2,9 @@
 //! trait's rules, persistence across reconnects, a newer schema refused untouched, and two
 //! instances racing to claim the same records: each record goes to exactly one.
 
-use imts_core::journal::{Event, Intent, Journal, JournalError, MoneyOp, RecordKey, State, Update};
+use imts_core::journal::{
+    Event, Intent, Journal, JournalError, MoneyOp, Observation, RecordKey, State, Update,
+};
 use imts_core::values::Timestamp;
 use imts_postgres::test_server::PostgresServer;
 use imts_postgres::PostgresJournal;
@@ -84,23 +86,10 @@ async fn records_claims_and_schema_on_a_real_cluster() {
             .await
             .unwrap();
     }
-    let race = |journal: PostgresJournal, holder: &'static str| {
-        tokio::spawn(async move {
-            let mut won = Vec::new();
-            for i in 0..40 {
-                let key = RecordKey(format!("RACE-{i}"));
-                if journal
-                    .claim(&key, holder, at(1000), at(101))
-                    .await
-                    .unwrap()
-                {
-                    won.push(i);
-                }
-            }
-            won
-        })
-    };
-    let (a, b) = (race(journal.clone(), "a"), race(other.clone(), "b"));
+    let (a, b) = (
+        race(&journal, "a", 0..40, 101),
+        race(&other, "b", 0..40, 101),
+    );
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     assert_eq!(
         a.len() + b.len(),
@@ -108,6 +97,83 @@ async fn records_claims_and_schema_on_a_real_cluster() {
         "every record claimed once: {a:?} {b:?}"
     );
     assert!(a.iter().all(|i| !b.contains(i)), "no record claimed twice");
+
+    // The reconciler's records: applied creates whose transfer is not final are claimed once
+    // each by a fleet polling them; final ones never; tracking survives the round trip.
+    for i in 0..15 {
+        let status = if i < 10 { "process" } else { "success" };
+        let update = Update {
+            outcome: None,
+            status: Some(status.into()),
+            transfer_id: Some(format!("T-{i}")),
+        };
+        journal
+            .advance(
+                &RecordKey(format!("RACE-{i}")),
+                Event::Applied,
+                &update,
+                at(1500),
+            )
+            .await
+            .unwrap();
+    }
+    let tracked = other.tracked().await.unwrap();
+    assert_eq!(tracked.len(), 10, "{tracked:?}");
+    let polled = journal
+        .observe(
+            &RecordKey("RACE-0".into()),
+            &Observation::Polled("waiting".into()),
+            at(1600),
+        )
+        .await
+        .unwrap();
+    let stored = other.get(&polled.key).await.unwrap().unwrap();
+    assert_eq!(stored, polled);
+    assert_eq!(
+        (
+            stored.tracking.polls,
+            stored.tracking.polled_at,
+            stored.tracking.status_at
+        ),
+        (1, Some(at(1600)), Some(at(1600)))
+    );
+    let (a, b) = (
+        race(&journal, "a", 0..15, 2001),
+        race(&other, "b", 0..15, 2001),
+    );
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    let mut won: Vec<u32> = a.iter().chain(&b).copied().collect();
+    won.sort_unstable();
+    assert_eq!(
+        won,
+        (0..10).collect::<Vec<_>>(),
+        "tracked ones once each, final ones never"
+    );
+}
+
+/// Claims `RACE-{i}` for every `i` of `range` as `holder` at `now`, in a task; answers the
+/// ones won.
+fn race(
+    journal: &PostgresJournal,
+    holder: &'static str,
+    range: std::ops::Range<u32>,
+    now: i64,
+) -> tokio::task::JoinHandle<Vec<u32>> {
+    let journal = journal.clone();
+    tokio::spawn(async move {
+        let mut won = Vec::new();
+        for i in range {
+            let key = RecordKey(format!("RACE-{i}"));
+            if journal
+                .claim(&key, holder, at(now + 900), at(now))
+                .await
+                .unwrap()
+            {
+                won.push(i);
+            }
+        }
+        won
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

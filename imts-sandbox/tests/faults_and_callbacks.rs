@@ -283,3 +283,73 @@ async fn an_unreachable_receiver_is_retried_three_times_then_abandoned() {
     assert!(eventually(|| sandbox.stats().callbacks_abandoned == 1).await);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_outage_refuses_every_delivery_until_it_ends_on_the_sandbox_clock() {
+    let (url, mut rx) = receiver(0).await;
+    let config = SandboxConfig {
+        callbacks: vec![CallbackTarget::parse(&url).unwrap()],
+        time_scale: 9000.0,
+        callback_outage: Duration::from_secs(3600),
+        // The token outlives the clock's jump past the outage.
+        access_ttl: Duration::from_secs(24 * 3600),
+        ..SandboxConfig::default()
+    };
+    let sandbox = start(config).await;
+    let partner = Partner::login(&sandbox, 0).await;
+    let uuid = client(&partner).await;
+    partner.ok(&create_transfer(&uuid, "ORD-OUT-1", None)).await;
+    assert!(eventually(|| sandbox.stats().callbacks_abandoned == 1).await);
+    let stats = sandbox.stats();
+    assert_eq!(
+        (stats.callbacks_refused_outage, stats.callbacks_sent),
+        (4, 0)
+    );
+    assert!(rx.try_recv().is_err(), "nothing reached the receiver");
+    // After the outage (the sandbox's clock moved past it), deliveries go through.
+    sandbox.advance_clock(Duration::from_secs(3601));
+    partner.ok(&create_transfer(&uuid, "ORD-OUT-2", None)).await;
+    let (status, _) = next(&mut rx).await;
+    assert_eq!(status, 200);
+    assert!(eventually(|| sandbox.stats().callbacks_acknowledged == 1).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_notification_is_never_delivered_and_losses_follow_the_seed() {
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        let (url, mut rx) = receiver(0).await;
+        let sandbox = start(SandboxConfig {
+            callbacks: vec![CallbackTarget::parse(&url).unwrap()],
+            callback_loss: 0.5,
+            seed: 77,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let partner = Partner::login(&sandbox, 0).await;
+        let uuid = client(&partner).await;
+        for i in 0..20 {
+            partner
+                .ok(&create_transfer(&uuid, &format!("ORD-LOSS-{i}"), None))
+                .await;
+        }
+        let lost = sandbox.stats().callbacks_lost;
+        assert!(lost > 0 && lost < 20, "about half of 20 lost: {lost}");
+        for _ in 0..(20 - lost) {
+            assert_eq!(next(&mut rx).await.0, 200);
+        }
+        assert!(eventually(|| sandbox.stats().callbacks_acknowledged == 20 - lost).await);
+        assert_eq!(
+            sandbox.stats().callbacks_sent,
+            20 - lost,
+            "no retries of a lost one"
+        );
+        counts.push(lost);
+        sandbox.shutdown().await;
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "the same seed loses the same notifications"
+    );
+}

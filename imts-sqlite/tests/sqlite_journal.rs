@@ -259,3 +259,71 @@ fn committed_records_survive_sigkill() {
         std::fs::remove_file(path.with_extension("db-shm")).ok();
     }
 }
+
+/// The reconciler's fields on a file: tracked records, an observation's tracking read back
+/// after a reopen, and claims only for records with work left.
+#[test]
+fn tracking_survives_a_reopen_and_final_transfers_are_not_claimed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let journal = SqliteJournal::open(&path).unwrap();
+    for (key, status) in [("ORD-P", "process"), ("ORD-S", "success")] {
+        block_on(journal.record(&intent(key, "{}"), at(0))).unwrap();
+        let update = Update {
+            outcome: None,
+            status: Some(status.into()),
+            transfer_id: Some(format!("T-{key}")),
+        };
+        block_on(journal.advance(&RecordKey(key.into()), Event::Applied, &update, at(1))).unwrap();
+    }
+    let key = RecordKey("ORD-P".into());
+    let observed = block_on(journal.observe(
+        &key,
+        &imts_core::journal::Observation::Polled("waiting".into()),
+        at(5),
+    ))
+    .unwrap();
+    drop(journal);
+    let journal = SqliteJournal::open(&path).unwrap();
+    let tracked = block_on(journal.tracked()).unwrap();
+    assert_eq!(tracked, vec![observed.clone()]);
+    assert_eq!(
+        (observed.tracking.polls, observed.tracking.status_at),
+        (1, Some(at(5)))
+    );
+    assert!(block_on(journal.claim(&key, "a", at(60), at(6))).unwrap());
+    assert!(!block_on(journal.claim(&key, "b", at(60), at(6))).unwrap());
+    assert!(!block_on(journal.claim(&RecordKey("ORD-S".into()), "a", at(60), at(6))).unwrap());
+}
+
+/// A journal written by schema version 1 (before tracking) opens migrated, its records intact.
+#[test]
+fn a_version_1_journal_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let v1 = rusqlite::Connection::open(&path).unwrap();
+    v1.execute_batch(
+        "CREATE TABLE journal (
+            key TEXT PRIMARY KEY NOT NULL, op TEXT NOT NULL, order_id TEXT, transfer_id TEXT,
+            body BLOB NOT NULL, body_hash TEXT NOT NULL, state TEXT NOT NULL,
+            attempts INTEGER NOT NULL, outcome TEXT, status TEXT, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, lease_holder TEXT, lease_until TEXT) STRICT;
+         INSERT INTO journal VALUES ('ORD-OLD', 'create_transfer', 'ORD-OLD', 'T-9', x'7b7d',
+            'h', 'applied', 1, NULL, 'process', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z',
+            NULL, NULL);
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(v1);
+    let journal = SqliteJournal::open(&path).unwrap();
+    let record = block_on(journal.get(&RecordKey("ORD-OLD".into())))
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.tracking, imts_core::journal::Tracking::default());
+    assert_eq!(block_on(journal.tracked()).unwrap(), vec![record]);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, imts_sqlite::SCHEMA_VERSION);
+}

@@ -379,3 +379,47 @@ async fn a_transfer_held_short_of_final_is_reported_stuck_once() {
         "{polls} polls, bound {bound}: new then process, then no more"
     );
 }
+
+/// The background task on the wall clock: a transfer moved by the desk, its callback lost, is
+/// found by the task's first poll and reported as an event; stopping the handle ends the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_task_reports_what_it_finds_until_stopped() {
+    let journal: Arc<dyn Journal> = Arc::new(MemoryJournal::default());
+    let bench = Bench::start(
+        SandboxConfig {
+            callbacks: vec![CallbackTarget::All("http://127.0.0.1:9/lost".into())],
+            callback_loss: 1.0,
+            ..SandboxConfig::default()
+        },
+        Arc::clone(&journal),
+    )
+    .await;
+    let status = bench.drive("TASK-1", Fate::Canceled).await;
+    // Polls due at once, so the test waits on the event, not on a clock.
+    let at_once = imts::reconcile::Cadence {
+        first: Duration::ZERO,
+        steps: vec![imts::reconcile::Step {
+            until: Duration::MAX,
+            every: Duration::from_secs(1),
+        }],
+    };
+    let planner = Planner::new(
+        Schedule::default()
+            .with_default_cadence(at_once.clone())
+            .with_cadence(TransferStatus::New, at_once),
+        1,
+    );
+    let mut handle = bench.journaled.reconciler(planner).unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(20), handle.next_event())
+        .await
+        .expect("an event")
+        .expect("the task runs");
+    match event {
+        ReconcileEvent::Changed { key, to, .. } => {
+            assert_eq!((key.0.as_str(), to), ("TASK-1", status));
+        }
+        other => panic!("{other:?}"),
+    }
+    handle.stop().await;
+    assert!(journal.tracked().await.unwrap().is_empty());
+}
