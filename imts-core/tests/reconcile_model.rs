@@ -135,7 +135,7 @@ fn the_cap_spreads_polls_and_every_mode_takes_each_once() {
     let records: Vec<Record> = (0..20)
         .map(|i| created(&journal, &format!("ORD-{i:02}"), S::Process, 0))
         .collect();
-    let mut planner = Planner::new(Schedule::default().with_max_polls_per_second(4.0), 3);
+    let mut planner = Planner::new(Schedule::default().with_max_polls_per_second(4), 3);
     let late = at(3600);
     let first = planner.plan(&records, late, Mode::Scheduled);
     assert_eq!(
@@ -156,7 +156,7 @@ fn the_cap_spreads_polls_and_every_mode_takes_each_once() {
         block_on(journal.observe(key, &Observation::Polled(S::Process), at(11))).unwrap();
     }
     let now = block_on(journal.tracked()).unwrap();
-    let mut wide = Planner::new(Schedule::default().with_max_polls_per_second(100.0), 3);
+    let mut wide = Planner::new(Schedule::default().with_max_polls_per_second(100), 3);
     let sweep = wide.plan(&now, at(12), Mode::Every { since });
     assert_eq!(sweep.polls.len(), 16);
     assert!(sweep.polls.iter().all(|k| !first.polls.contains(k)));

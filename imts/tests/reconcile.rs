@@ -175,7 +175,7 @@ async fn with_every_callback_lost_polls_bring_each_transfer_to_its_final_status(
     assert_eq!(finals.len(), 3, "every final status reached: {finals:?}");
     assert_eq!(journal.tracked().await.unwrap().len() as u64, transfers);
 
-    let schedule = Schedule::default().with_max_polls_per_second(20.0);
+    let schedule = Schedule::default().with_max_polls_per_second(20);
     let bound = schedule.max_polls(Some(&TransferStatus::New));
     let mut planner = Planner::new(schedule, seed);
     let start = Timestamp::new(time::OffsetDateTime::now_utc());

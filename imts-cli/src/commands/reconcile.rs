@@ -26,8 +26,8 @@ pub struct ReconcileArgs {
     #[arg(long)]
     once: bool,
     /// At most this many polls a second.
-    #[arg(long, default_value_t = 5.0, value_name = "N")]
-    max_polls_per_second: f64,
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    max_polls_per_second: u32,
     /// Hours after a transfer's last change before it is reported stuck.
     #[arg(long, default_value_t = 72, value_name = "HOURS")]
     horizon_hours: u64,
@@ -76,8 +76,8 @@ fn now() -> Timestamp {
 /// # Errors
 /// A usage error for a bad journal URL or flag; the journal's or the API's failure.
 pub fn run(args: &ReconcileArgs) -> Result<(), CliError> {
-    if !(args.max_polls_per_second.is_finite() && args.max_polls_per_second > 0.0) {
-        return Err(CliError::usage("--max-polls-per-second must be positive"));
+    if args.max_polls_per_second == 0 {
+        return Err(CliError::usage("--max-polls-per-second must be at least 1"));
     }
     let client = client(
         args.transport,

@@ -12,7 +12,7 @@
 //!
 //! let schedule = Schedule::default()
 //!     .with_horizon(Duration::from_secs(24 * 3600))
-//!     .with_max_polls_per_second(2.0);
+//!     .with_max_polls_per_second(2);
 //! // One poll per window: the bound on polls while a transfer stays `process`.
 //! let bound = schedule.max_polls(Some(&imts_core::enums::TransferStatus::Process));
 //! assert!(bound > 0 && bound < 60);

@@ -36,12 +36,13 @@ pub struct Plan {
     pub next: Option<Timestamp>,
 }
 
-/// The planner: the schedule, the jitter seed and the cap's bucket.
+/// The planner: the schedule, the jitter seed and the cap's bucket (in thousandths of a poll,
+/// holding at most one second's worth).
 #[derive(Debug, Clone)]
 pub struct Planner {
     schedule: Schedule,
     seed: u64,
-    tokens: f64,
+    milli_tokens: u64,
     filled_at: Option<Timestamp>,
 }
 
@@ -51,7 +52,7 @@ impl Planner {
     #[must_use]
     pub fn new(schedule: Schedule, seed: u64) -> Self {
         Self {
-            tokens: schedule.max_polls_per_second().max(1.0),
+            milli_tokens: capacity(&schedule),
             schedule,
             seed,
             filled_at: None,
@@ -88,7 +89,8 @@ impl Planner {
             .collect();
         if plan.deferred > 0 {
             // Tokens come back at the cap's rate.
-            let wait = Duration::from_secs_f64(1.0 / self.schedule.max_polls_per_second());
+            let wait =
+                Duration::from_millis(1000 / u64::from(self.schedule.max_polls_per_second()));
             let at = Timestamp::new(now.as_offset_date_time() + wait);
             plan.next = Some(plan.next.map_or(at, |next| next.min(at)));
         }
@@ -97,21 +99,27 @@ impl Planner {
 
     /// Takes up to `wanted` polls from the bucket at `now`; answers how many it may make.
     pub fn take(&mut self, now: Timestamp, wanted: usize) -> usize {
-        let rate = self.schedule.max_polls_per_second();
-        let capacity = rate.max(1.0);
+        let rate = u64::from(self.schedule.max_polls_per_second());
         if let Some(filled_at) = self.filled_at {
-            let elapsed = (now.as_offset_date_time() - filled_at.as_offset_date_time())
-                .as_seconds_f64()
-                .max(0.0);
-            self.tokens = (self.tokens + elapsed * rate).min(capacity);
+            let elapsed = now.as_offset_date_time() - filled_at.as_offset_date_time();
+            let millis = u64::try_from(elapsed.whole_milliseconds()).unwrap_or(0);
+            // `rate` polls a second are `rate` thousandths of a poll a millisecond.
+            self.milli_tokens = self
+                .milli_tokens
+                .saturating_add(millis.saturating_mul(rate))
+                .min(capacity(&self.schedule));
         }
         self.filled_at = Some(self.filled_at.map_or(now, |at| at.max(now)));
-        let whole = self.tokens.floor().max(0.0);
-        // `whole` is a small non-negative integer (at most the bucket's capacity).
-        let allowed = (whole as usize).min(wanted);
-        self.tokens -= allowed as f64;
+        let whole = usize::try_from(self.milli_tokens / 1000).unwrap_or(usize::MAX);
+        let allowed = whole.min(wanted);
+        self.milli_tokens -= (allowed as u64) * 1000;
         allowed
     }
+}
+
+/// One second's worth of polls, in thousandths.
+fn capacity(schedule: &Schedule) -> u64 {
+    u64::from(schedule.max_polls_per_second()) * 1000
 }
 
 /// Whether `mode` takes `record`, due at `at`, at `now`.

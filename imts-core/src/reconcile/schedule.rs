@@ -99,7 +99,7 @@ pub struct Schedule {
     cadences: Vec<(TransferStatus, Cadence)>,
     default: Cadence,
     horizon: Duration,
-    max_polls_per_second: f64,
+    max_polls_per_second: u32,
 }
 
 impl Default for Schedule {
@@ -110,7 +110,7 @@ impl Default for Schedule {
             cadences: vec![(TransferStatus::New, Cadence::unconfirmed())],
             default: Cadence::standard(),
             horizon: 72 * 60 * MINUTE,
-            max_polls_per_second: 5.0,
+            max_polls_per_second: 5,
         }
     }
 }
@@ -139,14 +139,10 @@ impl Schedule {
     }
 
     /// Caps polls across all transfers, so reconciling never crowds out live traffic (at least
-    /// one a minute, whatever is asked).
+    /// one a second, whatever is asked).
     #[must_use]
-    pub fn with_max_polls_per_second(mut self, polls: f64) -> Self {
-        self.max_polls_per_second = if polls.is_finite() {
-            polls.max(1.0 / 60.0)
-        } else {
-            1.0 / 60.0
-        };
+    pub fn with_max_polls_per_second(mut self, polls: u32) -> Self {
+        self.max_polls_per_second = polls.max(1);
         self
     }
 
@@ -158,7 +154,7 @@ impl Schedule {
 
     /// The cap on polls per second.
     #[must_use]
-    pub fn max_polls_per_second(&self) -> f64 {
+    pub fn max_polls_per_second(&self) -> u32 {
         self.max_polls_per_second
     }
 
