@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Event, Intent, Journal, JournalError, MoneyOp, Observation, Record, RecordKey, State, Tracking,
-    Update, Write,
+    Journal, JournalError, MoneyOp, Record, RecordKey, State, Tracking, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -295,43 +294,8 @@ fn select(connection: &Connection, filter: &str) -> Result<Vec<Record>, JournalE
 }
 
 impl Journal for SqliteJournal {
-    fn record<'a>(
-        &'a self,
-        intent: &'a Intent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        Box::pin(self.writer.submit(Write::Record {
-            intent: intent.clone(),
-            now,
-        }))
-    }
-
-    fn advance<'a>(
-        &'a self,
-        key: &'a RecordKey,
-        event: Event,
-        update: &'a Update,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        Box::pin(self.writer.submit(Write::Advance {
-            key: key.clone(),
-            event,
-            update: update.clone(),
-            now,
-        }))
-    }
-
-    fn observe<'a>(
-        &'a self,
-        key: &'a RecordKey,
-        observation: &'a Observation,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        Box::pin(self.writer.submit(Write::Observe {
-            key: key.clone(),
-            observation: observation.clone(),
-            now,
-        }))
+    fn write(&self, write: Write) -> BoxFuture<'_, Result<Record, JournalError>> {
+        Box::pin(self.writer.submit(write))
     }
 
     fn get<'a>(

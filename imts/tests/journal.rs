@@ -99,28 +99,10 @@ async fn money_moving_calls_are_written_ahead_and_concluded() {
 struct Broken;
 
 impl Journal for Broken {
-    fn record<'a>(
-        &'a self,
-        _: &'a imts::journal::Intent,
-        _: imts::types::Timestamp,
-    ) -> imts::stores::BoxFuture<'a, Result<imts::journal::Record, JournalError>> {
-        Box::pin(async { Err(JournalError::Unavailable("disk full".into())) })
-    }
-    fn advance<'a>(
-        &'a self,
-        _: &'a RecordKey,
-        _: imts::journal::Event,
-        _: &'a imts::journal::Update,
-        _: imts::types::Timestamp,
-    ) -> imts::stores::BoxFuture<'a, Result<imts::journal::Record, JournalError>> {
-        Box::pin(async { Err(JournalError::Unavailable("disk full".into())) })
-    }
-    fn observe<'a>(
-        &'a self,
-        _: &'a RecordKey,
-        _: &'a imts::journal::Observation,
-        _: imts::types::Timestamp,
-    ) -> imts::stores::BoxFuture<'a, Result<imts::journal::Record, JournalError>> {
+    fn write(
+        &self,
+        _: imts::journal::Write,
+    ) -> imts::stores::BoxFuture<'_, Result<imts::journal::Record, JournalError>> {
         Box::pin(async { Err(JournalError::Unavailable("disk full".into())) })
     }
     fn get<'a>(

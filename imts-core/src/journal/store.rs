@@ -183,13 +183,22 @@ impl Record {
 /// Where records are kept. Every call is a future; a durable implementation returns from
 /// [`record`](Self::record) and [`advance`](Self::advance) only once the write is durable.
 pub trait Journal: Send + Sync {
+    /// Applies `write` ([`Write::decide`] against the stored record, in one transaction) and
+    /// returns the record as stored. Durable stores group-commit concurrent writes.
+    fn write(&self, write: Write) -> BoxFuture<'_, Result<Record, JournalError>>;
+
     /// Records `intent` at `now` as [`State::Intent`], or returns the record already kept for
     /// the same key and body.
     fn record<'a>(
         &'a self,
         intent: &'a Intent,
         now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        self.write(Write::Record {
+            intent: intent.clone(),
+            now,
+        })
+    }
 
     /// Applies `event` to the record `key` ([`Record::apply`]) and returns it as stored.
     fn advance<'a>(
@@ -198,7 +207,14 @@ pub trait Journal: Send + Sync {
         event: Event,
         update: &'a Update,
         now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        self.write(Write::Advance {
+            key: key.clone(),
+            event,
+            update: update.clone(),
+            now,
+        })
+    }
 
     /// Merges `observation` into the record `key` ([`Record::observe`]) and returns it as
     /// stored.
@@ -207,7 +223,13 @@ pub trait Journal: Send + Sync {
         key: &'a RecordKey,
         observation: &'a Observation,
         now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>>;
+    ) -> BoxFuture<'a, Result<Record, JournalError>> {
+        self.write(Write::Observe {
+            key: key.clone(),
+            observation: observation.clone(),
+            now,
+        })
+    }
 
     /// The record `key`, if any.
     fn get<'a>(&'a self, key: &'a RecordKey)
@@ -247,7 +269,7 @@ impl MemoryJournal {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self, write: &Write) -> Result<Record, JournalError> {
+    fn apply(&self, write: &Write) -> Result<Record, JournalError> {
         let mut inner = self.lock();
         let existing = inner.get(write.key()).map(|(record, _)| record.clone());
         let (record, changed) = write.decide(existing)?;
@@ -270,43 +292,8 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
 }
 
 impl Journal for MemoryJournal {
-    fn record<'a>(
-        &'a self,
-        intent: &'a Intent,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        ready(self.write(&Write::Record {
-            intent: intent.clone(),
-            now,
-        }))
-    }
-
-    fn advance<'a>(
-        &'a self,
-        key: &'a RecordKey,
-        event: Event,
-        update: &'a Update,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        ready(self.write(&Write::Advance {
-            key: key.clone(),
-            event,
-            update: update.clone(),
-            now,
-        }))
-    }
-
-    fn observe<'a>(
-        &'a self,
-        key: &'a RecordKey,
-        observation: &'a Observation,
-        now: Timestamp,
-    ) -> BoxFuture<'a, Result<Record, JournalError>> {
-        ready(self.write(&Write::Observe {
-            key: key.clone(),
-            observation: observation.clone(),
-            now,
-        }))
+    fn write(&self, write: Write) -> BoxFuture<'_, Result<Record, JournalError>> {
+        ready(self.apply(&write))
     }
 
     fn get<'a>(
