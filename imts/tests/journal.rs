@@ -72,9 +72,11 @@ async fn money_moving_calls_are_written_ahead_and_concluded() {
     assert_eq!(create.order_id.as_deref(), Some("ORD-J1"));
     assert_eq!(
         (create.transfer_id.as_deref(), create.status.as_ref()),
-        (Some(transfer.transfer_id.as_str()), Some(&transfer.status)),
-        "the answer's id and status are recorded with the outcome"
+        (Some(transfer.transfer_id.as_str()), Some(&confirmed.status)),
+        "the answer's id is recorded with the outcome, and the Confirm's answer moved the \
+         transfer's status in its Create record too"
     );
+    assert_ne!(transfer.status, confirmed.status);
     let confirm = &records[2];
     assert_eq!(
         confirm.status.as_ref(),

@@ -7,8 +7,9 @@ use crate::error::Error;
 use crate::values::Timestamp;
 
 use super::learnt::Learnt;
-use super::record::Event;
-use super::store::{Intent, Journal, Update};
+use super::observe::Observation;
+use super::record::{Event, RecordKey};
+use super::store::{Intent, Journal, JournalError, Update};
 
 /// One journaled call.
 pub struct JournalHook<'a> {
@@ -66,6 +67,16 @@ impl<'a> JournalHook<'a> {
         now: Timestamp,
     ) -> impl std::future::Future<Output = ()> + Send + 'a {
         let (event, update) = conclusion(result, self.sent);
+        // A transition's answer also tells the transfer's own record (its Create, keyed by the
+        // order id) where the transfer now stands, so the reconciler does not poll for it.
+        let created = match (result, &update.status) {
+            (Ok(answer), Some(status)) => answer
+                .order_id()
+                .map(RecordKey)
+                .filter(|key| *key != self.intent.key)
+                .map(|key| (key, Observation::Callback(status.clone()))),
+            _ => None,
+        };
         async move {
             if let Err(error) = self
                 .journal
@@ -73,6 +84,14 @@ impl<'a> JournalHook<'a> {
                 .await
             {
                 tracing::warn!(%error, key = %self.intent.key, "the outcome of a journaled call could not be recorded; resume will resolve it");
+            }
+            if let Some((key, observation)) = created {
+                match self.journal.observe(&key, &observation, now).await {
+                    Ok(_) | Err(JournalError::NotFound(_)) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, %key, "a transfer's new status could not be merged into its record; a poll will");
+                    }
+                }
             }
         }
     }

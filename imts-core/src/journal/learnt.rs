@@ -19,6 +19,12 @@ pub trait Learnt {
     fn learnt(&self) -> Update {
         Update::default()
     }
+
+    /// The partner's order id this answer names, if any (a transition's answer points back at
+    /// the transfer's Create record).
+    fn order_id(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Learnt for Transfer {
@@ -28,6 +34,10 @@ impl Learnt for Transfer {
             status: Some(self.status.clone()),
             transfer_id: Some(self.transfer_id.to_string()),
         }
+    }
+
+    fn order_id(&self) -> Option<String> {
+        self.order_id.as_ref().map(ToString::to_string)
     }
 }
 

@@ -12,7 +12,8 @@ use super::record::Record;
 /// One observation of a transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
-    /// A signed callback said the transfer is in `status`.
+    /// A signed callback, or the answer to a call that moved the transfer, said it is in
+    /// `status`.
     Callback(TransferStatus),
     /// A poll read `status`.
     Polled(TransferStatus),
