@@ -39,11 +39,18 @@ pub fn canonical_params(
     CanonicalParams::from_pairs(all).map_err(|e| ParamError(e.to_string()))
 }
 
-/// Appends string fields to a JSON object's text, keeping its numbers exactly as written.
+/// Appends fields to a JSON object's text, keeping its numbers exactly as written: a key named
+/// in `numbers` (the endpoint's number fields) goes in as a JSON number with the digits typed,
+/// every other one as a string.
 ///
 /// # Errors
-/// When the text is not one valid JSON object, or the result would repeat a key.
-pub fn json_with_pairs(object: &[u8], pairs: &[(String, String)]) -> Result<Vec<u8>, ParamError> {
+/// When the text is not one valid JSON object, a number field is not a decimal amount (the
+/// message names the field), or the result would repeat a key.
+pub fn json_with_pairs(
+    object: &[u8],
+    pairs: &[(String, String)],
+    numbers: &[&str],
+) -> Result<Vec<u8>, ParamError> {
     let text = std::str::from_utf8(object)
         .map_err(|_| ParamError("--json is not UTF-8".into()))?
         .trim();
@@ -59,11 +66,16 @@ pub fn json_with_pairs(object: &[u8], pairs: &[(String, String)]) -> Result<Vec<
         fields.push(inner.trim().to_owned());
     }
     for (key, value) in pairs {
-        fields.push(format!(
-            "{}:{}",
-            serde_json::Value::from(key.as_str()),
-            serde_json::Value::from(value.as_str())
-        ));
+        let value = if numbers.contains(&key.as_str()) {
+            let amount: imts_core::values::Amount = value.trim().parse().map_err(|e| {
+                ParamError(format!("`{key}` must be a decimal number like 100.50: {e}"))
+            })?;
+            // The decimal's own text: exact, the digits (and scale) as typed.
+            amount.to_string()
+        } else {
+            serde_json::Value::from(value.as_str()).to_string()
+        };
+        fields.push(format!("{}:{value}", serde_json::Value::from(key.as_str())));
     }
     let combined = format!("{{{}}}", fields.join(",")).into_bytes();
     CanonicalParams::from_json(&combined).map_err(|e| ParamError(e.to_string()))?;
@@ -77,14 +89,14 @@ mod tests {
     #[test]
     fn pairs_join_the_object_exactly() {
         let pairs = parse_key_values(&["a=1".into(), "b=x=y".into()]).unwrap();
-        let body = json_with_pairs(br#" {"amount":100.50} "#, &pairs).unwrap();
+        let body = json_with_pairs(br#" {"amount":100.50} "#, &pairs, &[]).unwrap();
         assert_eq!(body, br#"{"amount":100.50,"a":"1","b":"x=y"}"#);
         assert!(
-            json_with_pairs(br#"{"a":1}"#, &pairs).is_err(),
+            json_with_pairs(br#"{"a":1}"#, &pairs, &[]).is_err(),
             "a repeated key is refused"
         );
-        assert!(json_with_pairs(b"[1]", &[]).is_err());
-        assert!(json_with_pairs(b"{} {}", &[]).is_err());
+        assert!(json_with_pairs(b"[1]", &[], &[]).is_err());
+        assert!(json_with_pairs(b"{} {}", &[], &[]).is_err());
         assert!(parse_key_values(&["=x".into()]).is_err());
         let params = canonical_params(Some(br#"{"b":2.50}"#), &pairs[..1]).unwrap();
         assert_eq!(params.masked_message(), "1;2.50;***");
@@ -92,5 +104,17 @@ mod tests {
             canonical_params(Some(br#"{"b":2.50}"#), &pairs).is_err(),
             "b twice"
         );
+    }
+
+    #[test]
+    fn number_fields_go_in_as_exact_numbers_and_bad_ones_are_named() {
+        let pairs = parse_key_values(&["amount_source=100.00".into(), "note=7".into()]).unwrap();
+        let body = json_with_pairs(b"{}", &pairs, &["amount_source"]).unwrap();
+        assert_eq!(body, br#"{"amount_source":100.00,"note":"7"}"#);
+        let bad = parse_key_values(&["amount_source=abc".into()]).unwrap();
+        let error = json_with_pairs(b"{}", &bad, &["amount_source"]).unwrap_err();
+        assert!(error.0.contains("amount_source"), "{error}");
+        let sneaky = parse_key_values(&["amount_source=1,\"x\":2".into()]).unwrap();
+        assert!(json_with_pairs(b"{}", &sneaky, &["amount_source"]).is_err());
     }
 }

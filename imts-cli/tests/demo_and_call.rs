@@ -158,6 +158,45 @@ fn demo_and_call_against_a_sandbox_process() {
         text(&fees.stderr)
     );
 
+    // Typed by the endpoint: the amount goes as a JSON number, exactly as written.
+    let typed = imts(
+        &[
+            "call",
+            "fees",
+            "--base-url",
+            &sandbox.url,
+            "--output",
+            "json",
+            "originator_type=person",
+            "target_country=UZB",
+            "amount_source=100.00",
+            "currency_source=KZT",
+            "currency_target=UZS",
+        ],
+        &ENV,
+    );
+    assert_eq!(typed.status.code(), Some(0), "{}", text(&typed.stderr));
+    // Read as text: the answer's numbers are exact decimals (a JSON value would round them).
+    let answer = text(&typed.stdout);
+    assert!(answer.contains(r#""fee":1.00"#), "1 % of 100.00: {answer}");
+    let bad = imts(
+        &[
+            "call",
+            "fees",
+            "--base-url",
+            &sandbox.url,
+            "originator_type=person",
+            "amount_source=abc",
+        ],
+        &ENV,
+    );
+    assert_eq!(bad.status.code(), Some(2), "a usage error, before any I/O");
+    assert!(
+        text(&bad.stderr).contains("amount_source"),
+        "{}",
+        text(&bad.stderr)
+    );
+
     let dir = std::env::temp_dir().join(format!("imts-call-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let body = dir.join("fees.json");

@@ -251,7 +251,23 @@ pub static ENDPOINTS: [EndpointSpec; 17] = [
     },
 ];
 
+/// The request fields sent as JSON numbers (exact decimals), per endpoint; every other request
+/// field is a string. Tools that take `KEY=VALUE` text (`imts call`) type values by this table;
+/// a test checks it against the typed request models.
+pub static NUMBER_FIELDS: &[(Endpoint, &str)] = &[
+    (E::Fees, "amount_source"),
+    (E::CreateTransfer, "amount_source"),
+];
+
 impl Endpoint {
+    /// The request fields of this endpoint sent as JSON numbers ([`NUMBER_FIELDS`]).
+    pub fn number_fields(self) -> impl Iterator<Item = &'static str> {
+        NUMBER_FIELDS
+            .iter()
+            .filter(move |(endpoint, _)| *endpoint == self)
+            .map(|(_, field)| *field)
+    }
+
     /// Every endpoint, in table order.
     pub fn all() -> impl Iterator<Item = Endpoint> {
         ENDPOINTS.iter().map(|spec| spec.endpoint)

@@ -233,3 +233,44 @@ fn every_endpoint_has_a_typed_operation() {
     let signed = imts_core::ENDPOINTS.iter().filter(|s| s.signed).count();
     assert_eq!(signed, 15);
 }
+
+/// `NUMBER_FIELDS` (how tools type `KEY=VALUE` text) says exactly which fields the typed
+/// requests send as JSON numbers.
+#[test]
+fn the_number_fields_table_matches_the_typed_requests() {
+    fn numbers<O: Operation>(op: &O) -> Vec<String> {
+        let body: serde_json::Value = serde_json::from_slice(build(op).body()).unwrap();
+        let mut keys: Vec<String> = body
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.is_number())
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+    fn table(endpoint: imts_core::Endpoint) -> Vec<String> {
+        let mut keys: Vec<String> = endpoint.number_fields().map(String::from).collect();
+        keys.sort();
+        keys
+    }
+    use imts_core::Endpoint as E;
+    let fees = FeesRequest::new(
+        OriginatorType::Person,
+        "KAZ".parse().unwrap(),
+        Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
+        "UZS".parse().unwrap(),
+    );
+    assert_eq!(numbers(&fees), table(E::Fees));
+    let uuid = "00000000-0000-4000-8000-000000000001".parse().unwrap();
+    let create = imts_core::samples::create_transfer(&uuid, "ORD-N").unwrap();
+    assert_eq!(numbers(&create), table(E::CreateTransfer));
+    assert_eq!(numbers(&ConfirmRequest::new(tid())), table(E::Confirm));
+    assert_eq!(numbers(&CancelRequest::new(tid())), table(E::Cancel));
+    assert_eq!(
+        numbers(&PayoutConfirmRequest::new(tid())),
+        table(E::PayoutConfirm)
+    );
+    assert!(!table(E::Fees).is_empty());
+}

@@ -18,7 +18,8 @@ pub struct CallArgs {
     /// refresh-token), or `raw` followed by METHOD and PATH.
     #[arg(value_name = "ENDPOINT")]
     endpoint: String,
-    /// For `raw`: METHOD and PATH; then parameters as KEY=VALUE (strings), added to --json.
+    /// For `raw`: METHOD and PATH; then parameters as KEY=VALUE, added to --json: typed by the
+    /// endpoint (an amount goes as a JSON number, exactly as written), strings for `raw`.
     #[arg(value_name = "ARGS")]
     args: Vec<String>,
     /// Parameters from a JSON object in FILE, or stdin with `-` (numbers exact).
@@ -41,12 +42,12 @@ pub struct CallArgs {
 
 /// Performs the call and prints the answer.
 pub fn run(args: &CallArgs) -> Result<(), CliError> {
-    let (method, path, pair_args) = if args.endpoint == "raw" {
+    let (method, path, pair_args, numbers) = if args.endpoint == "raw" {
         let [method, path, rest @ ..] = args.args.as_slice() else {
             return Err(CliError::usage("raw needs METHOD and PATH"));
         };
         let method = http_method(method)?;
-        (method, path.clone(), rest.to_vec())
+        (method, path.clone(), rest.to_vec(), Vec::new())
     } else {
         let endpoint = Endpoint::from_name(&args.endpoint).ok_or_else(|| {
             let names: Vec<&str> = imts::protocol::endpoint::ENDPOINTS
@@ -64,6 +65,7 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
             spec.method.to_http(),
             endpoint.full_path(),
             args.args.clone(),
+            endpoint.number_fields().collect(),
         )
     };
     let pairs = input::parse_key_values(&pair_args)?;
@@ -71,7 +73,7 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
         Some(source) => input::read_json_source(source)?,
         None => b"{}".to_vec(),
     };
-    let body = imts_cli::params::json_with_pairs(&json, &pairs)
+    let body = imts_cli::params::json_with_pairs(&json, &pairs, &numbers)
         .map_err(|e| CliError::usage(e.to_string()))?;
     let client = client(
         args.transport,
