@@ -36,6 +36,7 @@
 //! ```
 
 mod error;
+mod inbox;
 mod notification;
 mod ordering;
 mod processor;
@@ -47,6 +48,7 @@ mod verify;
 pub use error::{CallbackError, SignatureMismatch};
 /// The wall clock the processor reads by default (the SDK's one `SystemClock`).
 pub use imts_core::transport::SystemClock;
+pub use inbox::{InboxWorker, Ran, RUN_LEASE};
 pub use notification::Notification;
 pub use ordering::{MemoryStatusStore, StatusStore};
 pub use processor::{

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use imts_core::inbox::{Inbox, InboxRow, Stored};
 use imts_core::journal::{Journal, JournalError, Observation, RecordKey};
 use imts_core::values::Timestamp;
 
@@ -36,6 +37,18 @@ pub struct Delivery {
     /// For a status update: whether it moves the transfer forward (`false`: repeated or late,
     /// an older status than one already seen). Always `true` for other notifications.
     pub applied: bool,
+    /// Which run of the handler this is for the notification (1 the first; an inbox retries
+    /// with backoff): with `notification_id`, what makes a handler's effects idempotent.
+    pub attempt: u32,
+}
+
+/// Why a delivery did not complete.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// A store (the journal, the status store) could not be used.
+    Store,
+    /// The handler failed.
+    Handler(HandlerError),
 }
 
 /// A handler's failure: the delivery is answered 500 and IMTS retries it.
@@ -103,10 +116,12 @@ pub struct ProcessorStats {
     pub in_flight: u64,
     /// Deliveries refused because the seen store was unavailable (answered 503).
     pub store_unavailable: u64,
+    /// Notifications stored in the inbox (acknowledged; the handler runs from there).
+    pub stored: u64,
 }
 
 #[derive(Debug, Default)]
-struct Counters([AtomicU64; 7]);
+struct Counters([AtomicU64; 8]);
 
 impl Counters {
     fn bump(&self, index: usize) {
@@ -122,6 +137,7 @@ impl Counters {
             handler_failures: v(4),
             in_flight: v(5),
             store_unavailable: v(6),
+            stored: v(7),
         }
     }
 }
@@ -133,6 +149,7 @@ const REFUSED: usize = 3;
 const HANDLER_FAILURES: usize = 4;
 const IN_FLIGHT: usize = 5;
 const STORE_UNAVAILABLE: usize = 6;
+const STORED: usize = 7;
 
 /// Processes notifications for one partner.
 pub struct Processor<H, C = SystemClock> {
@@ -140,6 +157,7 @@ pub struct Processor<H, C = SystemClock> {
     seen: Arc<dyn SeenStore>,
     statuses: Arc<dyn StatusStore>,
     journal: Option<Arc<dyn Journal>>,
+    inbox: Option<Arc<dyn Inbox>>,
     handler: H,
     clock: C,
     counters: Counters,
@@ -163,6 +181,7 @@ impl<H: Handler> Processor<H> {
             seen: Arc::new(MemorySeenStore::default()),
             statuses: Arc::new(MemoryStatusStore::default()),
             journal: None,
+            inbox: None,
             handler,
             clock: SystemClock,
             counters: Counters::default(),
@@ -204,6 +223,28 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
         }
     }
 
+    /// Stores every verified notification in `inbox` and answers as soon as the row is durable
+    /// (a duplicate is acknowledged, not stored twice; an inbox that cannot store is answered
+    /// 503, so IMTS delivers again). The handler then runs from the inbox
+    /// ([`InboxWorker`](crate::InboxWorker)), however slow or failing, without IMTS waiting.
+    #[must_use]
+    pub fn with_inbox(self, inbox: Arc<dyn Inbox>) -> Self {
+        Self {
+            inbox: Some(inbox),
+            ..self
+        }
+    }
+
+    /// The verifier (the inbox worker checks stored bytes again before running them).
+    pub(crate) fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The current time on the processor's clock.
+    pub(crate) fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
+    }
+
     /// Reads time from `clock` (tests inject a fixed one).
     pub fn with_clock<C2: Clock + Send + Sync>(self, clock: C2) -> Processor<H, C2> {
         Processor {
@@ -211,6 +252,7 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             seen: self.seen,
             statuses: self.statuses,
             journal: self.journal,
+            inbox: self.inbox,
             handler: self.handler,
             clock,
             counters: self.counters,
@@ -247,6 +289,25 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             Ok(n) => n,
             Err(error) => return self.refuse(&error),
         };
+        if let Some(inbox) = &self.inbox {
+            let row = InboxRow::received(
+                notification.notification_id(),
+                notification.kind(),
+                body,
+                self.now(),
+            );
+            return match inbox.insert(row).await {
+                Ok(Stored::New) => {
+                    self.counters.bump(STORED);
+                    CallbackResponse::ack()
+                }
+                Ok(Stored::Duplicate) => {
+                    self.counters.bump(DUPLICATES);
+                    CallbackResponse::ack()
+                }
+                Err(_) => self.store_unavailable(),
+            };
+        }
         let id = notification.notification_id().to_owned();
         match self.seen.claim(&id, self.clock.now()).await {
             Ok(Claim::First) => {}
@@ -260,6 +321,31 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             }
             Err(_) => return self.store_unavailable(),
         }
+        match self.deliver(notification, 1).await {
+            Ok(()) => {
+                if self.seen.complete(&id, self.clock.now()).await.is_err() {
+                    // Handled but not marked: a retry may be handled again; say so by status.
+                    self.counters.bump(STORE_UNAVAILABLE);
+                }
+                CallbackResponse::ack()
+            }
+            Err(failure) => {
+                let _ = self.seen.release(&id).await;
+                match failure {
+                    Failure::Store => self.store_unavailable(),
+                    Failure::Handler(error) => CallbackResponse::error(500, &error.to_string()),
+                }
+            }
+        }
+    }
+
+    /// Runs a verified, first-seen notification through the journal (when set), the status
+    /// merge and the handler (told this is its `attempt`-th run).
+    pub(crate) async fn deliver(
+        &self,
+        notification: Notification,
+        attempt: u32,
+    ) -> Result<(), Failure> {
         let status_change = match &notification {
             Notification::StatusUpdate(update) => {
                 Some((update.transfer_id.to_string(), update.status.clone()))
@@ -274,53 +360,36 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
                 let now = Timestamp::new(self.clock.now());
                 match journal.observe(&key, &observation, now).await {
                     Ok(_) | Err(JournalError::NotFound(_)) => {}
-                    Err(_) => {
-                        let _ = self.seen.release(&id).await;
-                        return self.store_unavailable();
-                    }
+                    Err(_) => return Err(Failure::Store),
                 }
             }
         }
         let applied = match &status_change {
             None => true,
+            // Not judged against missing state: the delivery is retried.
             Some((transfer, status)) => match self.statuses.known(transfer).await {
                 Ok(known) => matches!(merge(known.as_ref(), status), Merge::Applied(_)),
-                Err(_) => {
-                    // Not judged against missing state: IMTS delivers again.
-                    let _ = self.seen.release(&id).await;
-                    return self.store_unavailable();
-                }
+                Err(_) => return Err(Failure::Store),
             },
         };
-        match self
-            .handler
-            .handle(Delivery {
-                notification,
-                applied,
-            })
-            .await
-        {
-            Ok(()) => {
-                if let Some((transfer, status)) = &status_change {
-                    match self.statuses.apply(transfer, status).await {
-                        Ok(true) => {}
-                        Ok(false) => self.counters.bump(STALE),
-                        Err(_) => self.counters.bump(STORE_UNAVAILABLE),
-                    }
-                }
-                self.counters.bump(ACCEPTED);
-                if self.seen.complete(&id, self.clock.now()).await.is_err() {
-                    // Handled but not marked: a retry may be handled again; say so by status.
-                    self.counters.bump(STORE_UNAVAILABLE);
-                }
-                CallbackResponse::ack()
-            }
-            Err(error) => {
-                self.counters.bump(HANDLER_FAILURES);
-                let _ = self.seen.release(&id).await;
-                CallbackResponse::error(500, &error.to_string())
+        let delivery = Delivery {
+            notification,
+            applied,
+            attempt,
+        };
+        if let Err(error) = self.handler.handle(delivery).await {
+            self.counters.bump(HANDLER_FAILURES);
+            return Err(Failure::Handler(error));
+        }
+        if let Some((transfer, status)) = &status_change {
+            match self.statuses.apply(transfer, status).await {
+                Ok(true) => {}
+                Ok(false) => self.counters.bump(STALE),
+                Err(_) => self.counters.bump(STORE_UNAVAILABLE),
             }
         }
+        self.counters.bump(ACCEPTED);
+        Ok(())
     }
 
     fn store_unavailable(&self) -> CallbackResponse {

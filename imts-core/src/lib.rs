@@ -38,6 +38,7 @@ pub mod driver;
 pub mod endpoint;
 pub mod enums;
 pub mod error;
+pub mod inbox;
 pub mod journal;
 pub mod lifecycle;
 mod methods;
