@@ -30,8 +30,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// connection, on the tokio blocking pool when a runtime is current, else on the calling thread.
 #[derive(Clone)]
 pub struct SqliteJournal {
-    writer: Writer,
-    connection: Arc<Mutex<Connection>>,
+    pub(crate) writer: Writer,
+    pub(crate) connection: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteJournal {
@@ -122,10 +122,11 @@ impl SqliteJournal {
     }
 
     /// Runs `work` on the connection: on the blocking pool inside a runtime, else right here.
-    fn run<T, F>(&self, work: F) -> BoxFuture<'static, Result<T, JournalError>>
+    pub(crate) fn run<T, E, F>(&self, work: F) -> BoxFuture<'static, Result<T, E>>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, JournalError> + Send + 'static,
+        E: From<JournalError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
         let connection = Arc::clone(&self.connection);
         let job = move || {
@@ -138,8 +139,9 @@ impl SqliteJournal {
             Ok(handle) => {
                 let task = handle.spawn_blocking(job);
                 Box::pin(async move {
-                    task.await
-                        .map_err(|e| JournalError::Unavailable(format!("journal task: {e}")))?
+                    task.await.map_err(|e| {
+                        E::from(JournalError::Unavailable(format!("journal task: {e}")))
+                    })?
                 })
             }
             Err(_) => Box::pin(std::future::ready(job())),

@@ -31,9 +31,11 @@
 //! # run().unwrap();
 //! ```
 
+mod inbox;
 mod journal;
 mod schema;
 mod writer;
 
+pub use inbox::SqliteInbox;
 pub use journal::{SqliteJournal, BUSY_TIMEOUT};
 pub use schema::SCHEMA_VERSION;

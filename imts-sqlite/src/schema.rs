@@ -33,6 +33,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE journal ADD COLUMN polled_at TEXT;
     ALTER TABLE journal ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX journal_tracked ON journal (op) WHERE state = 'applied' AND stuck = 0;",
+    // 3: the callback inbox (times in Unix nanoseconds, so SQL compares them).
+    "CREATE TABLE inbox (
+        notification_id TEXT PRIMARY KEY NOT NULL,
+        kind            TEXT NOT NULL,
+        body            BLOB NOT NULL,
+        received_at     INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        last_error      TEXT,
+        next_at         INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        lease_holder    TEXT,
+        lease_until     INTEGER
+    ) STRICT;
+    CREATE INDEX inbox_due ON inbox (next_at) WHERE state = 'pending';",
 ];
 
 /// The newest schema version this crate knows.

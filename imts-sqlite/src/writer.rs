@@ -5,16 +5,58 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imts_core::journal::{batch_order, JournalError, Record, Write, GROUP_COMMIT_MAX};
+use imts_core::inbox::{InboxError, InboxRow, Stored};
+use imts_core::journal::{JournalError, Record, Write, GROUP_COMMIT_MAX};
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::journal::{db_error, load, store};
 
 /// A write waiting for its transaction, and where its answer goes.
-struct Job {
-    write: Write,
-    reply: oneshot::Sender<Result<Record, JournalError>>,
+enum Job {
+    /// A journal write.
+    Journal {
+        write: Write,
+        reply: oneshot::Sender<Result<Record, JournalError>>,
+    },
+    /// A notification stored in the inbox.
+    Inbox {
+        row: InboxRow,
+        reply: oneshot::Sender<Result<Stored, InboxError>>,
+    },
+}
+
+/// A job's result inside its transaction.
+enum Answer {
+    Journal(Box<Result<Record, JournalError>>),
+    Inbox(Stored),
+}
+
+impl Job {
+    /// Sends `answer` (a caller that went away no longer needs it; the write stands).
+    fn answer(self, answer: Answer) {
+        match (self, answer) {
+            (Job::Journal { reply, .. }, Answer::Journal(result)) => {
+                let _ = reply.send(*result);
+            }
+            (Job::Inbox { reply, .. }, Answer::Inbox(stored)) => {
+                let _ = reply.send(Ok(stored));
+            }
+            (job, _) => job.fail(&JournalError::Unavailable("mismatched answer".into())),
+        }
+    }
+
+    /// Answers that the batch failed with `error`.
+    fn fail(self, error: &JournalError) {
+        match self {
+            Job::Journal { reply, .. } => {
+                let _ = reply.send(Err(error.clone()));
+            }
+            Job::Inbox { reply, .. } => {
+                let _ = reply.send(Err(InboxError::Unavailable(error.to_string())));
+            }
+        }
+    }
 }
 
 /// The handle to the writer thread; the thread ends when the last handle is dropped.
@@ -23,6 +65,8 @@ pub(crate) struct Writer {
     jobs: mpsc::UnboundedSender<Job>,
     commits: Arc<AtomicU64>,
 }
+
+const STOPPED: &str = "the journal's writer stopped";
 
 impl Writer {
     /// Starts the writer thread on `connection`.
@@ -44,12 +88,27 @@ impl Writer {
         write: Write,
     ) -> impl std::future::Future<Output = Result<Record, JournalError>> + Send + 'static {
         let (reply, answer) = oneshot::channel();
-        let queued = self.jobs.send(Job { write, reply });
+        let queued = self.jobs.send(Job::Journal { write, reply });
         async move {
-            queued.map_err(|_| JournalError::Unavailable("the journal's writer stopped".into()))?;
+            queued.map_err(|_| JournalError::Unavailable(STOPPED.into()))?;
             answer
                 .await
-                .map_err(|_| JournalError::Unavailable("the journal's writer stopped".into()))?
+                .map_err(|_| JournalError::Unavailable(STOPPED.into()))?
+        }
+    }
+
+    /// Queues `row` for the inbox at once and answers once it is durable.
+    pub(crate) fn submit_inbox(
+        &self,
+        row: InboxRow,
+    ) -> impl std::future::Future<Output = Result<Stored, InboxError>> + Send + 'static {
+        let (reply, answer) = oneshot::channel();
+        let queued = self.jobs.send(Job::Inbox { row, reply });
+        async move {
+            queued.map_err(|_| InboxError::Unavailable(STOPPED.into()))?;
+            answer
+                .await
+                .map_err(|_| InboxError::Unavailable(STOPPED.into()))?
         }
     }
 
@@ -68,45 +127,51 @@ fn run(mut connection: Connection, mut queue: mpsc::UnboundedReceiver<Job>, comm
                 Err(_) => break,
             }
         }
-        batch_order(&mut batch, |job| &job.write);
-        let answers = match commit(&mut connection, &batch) {
+        // Arrival order: SQLite has one write lock, so no order of rows can deadlock, and each
+        // key's writes stay in the order they were made.
+        match commit(&mut connection, &batch) {
             Ok((answers, committed)) => {
                 if committed {
                     commits.fetch_add(1, Ordering::Relaxed);
                 }
-                answers
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    job.answer(answer);
+                }
             }
-            Err(error) => batch.iter().map(|_| Err(error.clone())).collect(),
-        };
-        for (job, answer) in batch.into_iter().zip(answers) {
-            // A caller that went away no longer needs its answer; the write stands.
-            let _ = job.reply.send(answer);
+            Err(error) => batch.into_iter().for_each(|job| job.fail(&error)),
         }
     }
 }
 
-/// Runs `batch` in one transaction: each write's answer, and whether anything was committed.
-/// A database failure fails the whole batch (nothing of it is kept); a write refused by the
-/// model (a reused key, a bad transition, a corrupt row) is answered alone.
-fn commit(
-    connection: &mut Connection,
-    batch: &[Job],
-) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
+/// Runs `batch` in one transaction: each job's answer, and whether anything was committed. A
+/// database failure fails the whole batch (nothing of it is kept); a journal write refused by
+/// the model (a reused key, a bad transition, a corrupt row) is answered alone.
+fn commit(connection: &mut Connection, batch: &[Job]) -> Result<(Vec<Answer>, bool), JournalError> {
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed = false;
     for job in batch {
-        let existing = load(&tx, &job.write.key().0)?;
-        let answer = existing
-            .transpose()
-            .and_then(|existing| job.write.decide(existing));
-        if let Ok((record, true)) = &answer {
-            store(&tx, record)?;
-            changed = true;
-        }
-        answers.push(answer.map(|(record, _)| record));
+        let answer = match job {
+            Job::Journal { write, .. } => {
+                let existing = load(&tx, &write.key().0)?;
+                let answer = existing
+                    .transpose()
+                    .and_then(|existing| write.decide(existing));
+                if let Ok((record, true)) = &answer {
+                    store(&tx, record)?;
+                    changed = true;
+                }
+                Answer::Journal(Box::new(answer.map(|(record, _)| record)))
+            }
+            Job::Inbox { row, .. } => {
+                let stored = crate::inbox::insert(&tx, row)?;
+                changed |= stored == Stored::New;
+                Answer::Inbox(stored)
+            }
+        };
+        answers.push(answer);
     }
     if changed {
         tx.commit().map_err(db_error)?;

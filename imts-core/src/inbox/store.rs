@@ -24,6 +24,16 @@ pub enum InboxError {
     NotFound(String),
 }
 
+/// An inbox kept in a journal's database reports the database's failures as the journal's.
+impl From<crate::journal::JournalError> for InboxError {
+    fn from(error: crate::journal::JournalError) -> Self {
+        match error {
+            crate::journal::JournalError::Corrupt(text) => InboxError::Corrupt(text),
+            other => InboxError::Unavailable(other.to_string()),
+        }
+    }
+}
+
 /// Whether an insert stored a new row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
