@@ -58,5 +58,5 @@ pub use seen::{
     Claim, MemorySeenStore, SeenStore, StoreError, PROVIDER_RETRY_WINDOW, RETENTION_MARGIN,
 };
 #[cfg(feature = "hyper")]
-pub use service::{CallbackService, MAX_BODY};
+pub use service::{CallbackService, BODY_DEADLINE, HEADER_DEADLINE, MAX_BODY};
 pub use verify::Verifier;

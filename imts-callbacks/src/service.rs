@@ -13,6 +13,14 @@ use crate::processor::{Handler, Processor};
 /// Largest notification body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// How long a sender may take to send the body once its headers are in. With the server's
+/// header timeout at [`HEADER_DEADLINE`], a whole request has 10 seconds, what IMTS itself
+/// waits for an answer: a sender that trickles its body is cut off.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The header read timeout to give hyper's server (`http1::Builder::header_read_timeout`).
+pub const HEADER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves notifications at any path.
 #[derive(Debug)]
 pub struct CallbackService<H, C> {
@@ -50,15 +58,20 @@ where
         let processor = Arc::clone(&self.processor);
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let answer = match Limited::new(body, MAX_BODY).collect().await {
-                Ok(collected) => {
+            let body = tokio::time::timeout(BODY_DEADLINE, Limited::new(body, MAX_BODY).collect());
+            let answer = match body.await {
+                Ok(Ok(collected)) => {
                     processor
                         .process(&parts.method, &collected.to_bytes())
                         .await
                 }
-                Err(_) => crate::processor::CallbackResponse {
+                Ok(Err(_)) => crate::processor::CallbackResponse {
                     status: 413,
                     body: br#"{"status":"error","error":"body too large"}"#.to_vec(),
+                },
+                Err(_) => crate::processor::CallbackResponse {
+                    status: 408,
+                    body: br#"{"status":"error","error":"the body took too long"}"#.to_vec(),
                 },
             };
             let mut response = http::Response::new(Full::new(Bytes::from(answer.body)));

@@ -52,3 +52,43 @@ async fn hostile_bodies_are_refused_without_handling() {
     }
     assert_eq!(handled.load(Ordering::SeqCst), 0);
 }
+
+/// A sender that sends its headers and then trickles (here: stops) its body is cut off at
+/// [`BODY_DEADLINE`] with 408, and the handler never runs. The clock is tokio's paused one: the
+/// deadline passes without the test waiting for it.
+#[tokio::test(start_paused = true)]
+async fn a_trickled_body_is_cut_off_at_the_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let handled = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&handled);
+    let processor = Arc::new(Processor::new(
+        Verifier::new(AgentSecret::new("s").unwrap()),
+        move |_: Delivery| {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<(), HandlerError>(()) }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = CallbackService::new(processor);
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_DEADLINE)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+    });
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /imts HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"type\":")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() >= BODY_DEADLINE);
+    assert_eq!(handled.load(Ordering::SeqCst), 0);
+}

@@ -58,6 +58,17 @@ pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
     ))
 }
 
+/// Opens an `--inbox URL`: `sqlite:PATH` (a file, created if absent; it may be the journal's).
+pub fn open_inbox(url: &str) -> Result<Arc<dyn imts_core::inbox::Inbox>, CliError> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let inbox = imts::stores::SqliteInbox::open(path)
+            .map_err(|e| CliError::usage(format!("--inbox {url}: {e}")))?;
+        return Ok(Arc::new(inbox));
+    }
+    // Not repeated: a mistyped database URL may still carry a password.
+    Err(CliError::usage("--inbox: expected sqlite:PATH"))
+}
+
 /// Credentials from `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY`.
 pub fn credentials_from_env() -> Result<Credentials, CliError> {
     let agent_id = input::env_secret("IMTS_AGENT_ID")?;

@@ -46,6 +46,9 @@ enum Command {
     /// Poll the journal's transfers that are not final (`--once`: all now, then exit), the
     /// safety net for lost callbacks; one JSON line per change.
     Reconcile(commands::reconcile::ReconcileArgs),
+    /// Read and manage the callback inbox of `imts listen --inbox` (list, show, replay,
+    /// discard).
+    Inbox(commands::inbox::InboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Listen(args) => commands::listen::run(&args),
         Command::Journal(args) => commands::journal::run(&args),
         Command::Reconcile(args) => commands::reconcile::run(&args),
+        Command::Inbox(args) => commands::inbox::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

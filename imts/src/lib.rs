@@ -137,7 +137,7 @@ pub mod stores {
     #[cfg(feature = "redis")]
     pub use imts_redis::{RedisSeenStore, RedisStatusStore, RedisTokenStore};
     #[cfg(feature = "sqlite")]
-    pub use imts_sqlite::SqliteJournal;
+    pub use imts_sqlite::{SqliteInbox, SqliteJournal};
 }
 
 /// Receiving notifications (feature `callbacks`): verify, de-duplicate, order, acknowledge.

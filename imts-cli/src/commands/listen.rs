@@ -8,7 +8,12 @@ use std::sync::Arc;
 
 use clap::Args;
 use hyper_util::rt::TokioIo;
-use imts_callbacks::{CallbackService, Delivery, HandlerError, Notification, Processor, Verifier};
+use imts_callbacks::{
+    CallbackService, Delivery, HandlerError, InboxWorker, Notification, Processor, Verifier,
+};
+
+/// How long the inbox worker rests when nothing is due.
+const WORKER_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 use crate::exit::CliError;
 use crate::input;
@@ -27,6 +32,10 @@ pub struct ListenArgs {
     /// `imts reconcile` does not poll a transfer whose callback arrived.
     #[arg(long, value_name = "URL", env = "IMTS_JOURNAL")]
     journal: Option<String>,
+    /// Store every notification in this inbox (`sqlite:PATH`) and answer as soon as it is
+    /// durable; lines are printed as a worker processes the inbox (`imts inbox` manages it).
+    #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
+    inbox: Option<String>,
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -45,7 +54,8 @@ fn line(delivery: &Delivery) -> Result<String, HandlerError> {
     Ok(value.to_string())
 }
 
-async fn print(delivery: Delivery) -> Result<(), HandlerError> {
+/// The handler of `imts listen` (and of `imts inbox replay`): one JSON line on stdout.
+pub async fn print(delivery: Delivery) -> Result<(), HandlerError> {
     let text = line(&delivery)?;
     let mut out = std::io::stdout().lock();
     // A line that cannot be written is not processed: IMTS will deliver it again.
@@ -62,6 +72,11 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
         .journal
         .as_deref()
         .map(crate::client::open_journal)
+        .transpose()?;
+    let inbox = args
+        .inbox
+        .as_deref()
+        .map(crate::client::open_inbox)
         .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,7 +106,23 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
         if let Some(journal) = journal {
             processor = processor.with_journal(journal);
         }
-        serve(listener, CallbackService::new(Arc::new(processor))).await;
+        if let Some(inbox) = &inbox {
+            processor = processor.with_inbox(Arc::clone(inbox));
+        }
+        let processor = Arc::new(processor);
+        if let Some(inbox) = inbox {
+            let holder = format!("listen-{}", std::process::id());
+            let worker = InboxWorker::new(Arc::clone(&processor), inbox, &holder);
+            tokio::spawn(async move {
+                loop {
+                    if let Err(error) = worker.run_due(worker.now()).await {
+                        eprintln!("imts listen: the inbox: {error}");
+                    }
+                    tokio::time::sleep(WORKER_PAUSE).await;
+                }
+            });
+        }
+        serve(listener, CallbackService::new(processor)).await;
         Ok(())
     })
 }
@@ -115,7 +146,7 @@ async fn serve<H>(
                 tokio::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(std::time::Duration::from_secs(10))
+                        .header_read_timeout(imts_callbacks::HEADER_DEADLINE)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });

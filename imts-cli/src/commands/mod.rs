@@ -3,6 +3,7 @@
 pub mod call;
 pub mod crypt;
 pub mod demo;
+pub mod inbox;
 pub mod journal;
 pub mod listen;
 pub mod reconcile;
