@@ -166,10 +166,10 @@ impl Inbox for SqliteInbox {
                     &format!(
                         "SELECT {COLUMNS} FROM inbox
                          WHERE state = 'pending' AND next_at <= ?1
-                           AND (lease_until IS NULL OR lease_until <= ?1)
+                           AND (lease_until IS NULL OR lease_until <= ?1 OR lease_holder = ?2)
                          ORDER BY received_at, notification_id LIMIT 1"
                     ),
-                    [nanos(now)],
+                    params![nanos(now), holder],
                     raw,
                 )
                 .optional()

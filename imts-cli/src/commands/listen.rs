@@ -36,6 +36,10 @@ pub struct ListenArgs {
     /// durable; lines are printed as a worker processes the inbox (`imts inbox` manages it).
     #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
     inbox: Option<String>,
+    /// This worker's name in the inbox's claims: a listener restarted under the same name takes
+    /// up at once the rows it held when it stopped. Give each instance of a fleet its own.
+    #[arg(long, value_name = "NAME", default_value = "imts-listen")]
+    worker_name: String,
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -111,8 +115,7 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
         }
         let processor = Arc::new(processor);
         if let Some(inbox) = inbox {
-            let holder = format!("listen-{}", std::process::id());
-            let worker = InboxWorker::new(Arc::clone(&processor), inbox, &holder);
+            let worker = InboxWorker::new(Arc::clone(&processor), inbox, &args.worker_name);
             tokio::spawn(async move {
                 loop {
                     if let Err(error) = worker.run_due(worker.now()).await {

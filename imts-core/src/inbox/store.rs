@@ -51,7 +51,8 @@ pub trait Inbox: Send + Sync {
     fn insert(&self, row: InboxRow) -> BoxFuture<'_, Result<Stored, InboxError>>;
 
     /// The oldest pending row due at `now` that no other worker holds, claimed for `holder`
-    /// until `until`.
+    /// until `until`. A row `holder` itself holds is handed back (a worker restarted under the
+    /// same name takes up at once what it held when it died).
     fn claim_next<'a>(
         &'a self,
         holder: &'a str,
@@ -128,7 +129,9 @@ impl Inbox for MemoryInbox {
             .filter(|(row, lease)| {
                 row.state == InboxState::Pending
                     && row.next_at <= now
-                    && lease.as_ref().is_none_or(|(_, expires)| *expires <= now)
+                    && lease
+                        .as_ref()
+                        .is_none_or(|(other, expires)| *expires <= now || other == holder)
             })
             .map(|(row, _)| row.clone())
             .collect();
