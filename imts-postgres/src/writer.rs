@@ -17,20 +17,74 @@ use crate::journal::{db_error, record_of, store_with, COLUMNS, STORE};
 /// Batches committing at once (each on its own pooled connection).
 pub(crate) const WRITERS: usize = 4;
 
-/// A write waiting for its transaction, and where its answer goes.
-struct Job {
+/// A kind of job the writer tasks commit in batches: how a batch is ordered, run inside one
+/// transaction, and answered.
+pub(crate) trait Batched: Send + Sync + Sized + 'static {
+    /// One job's answer inside a committed batch.
+    type Answer: Send;
+    /// Orders a batch before it runs (row locks in one order across instances).
+    fn order(batch: &mut [Self]);
+    /// Runs `batch` in `tx`: each job's answer, and whether anything was written. A database
+    /// failure fails the whole batch.
+    fn run<'a>(
+        tx: &'a deadpool_postgres::Transaction<'a>,
+        batch: &'a [Self],
+    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>>;
+    /// Sends the answer (a caller that went away no longer needs it; the write stands).
+    fn answer(self, answer: Self::Answer);
+    /// Answers that the batch failed.
+    fn fail(self, error: &JournalError);
+}
+
+/// A journal write waiting for its transaction, and where its answer goes.
+pub(crate) struct Job {
     write: Write,
     reply: oneshot::Sender<Result<Record, JournalError>>,
 }
 
-/// The handle to the writer tasks; they end when the last handle is dropped.
-#[derive(Clone)]
-pub(crate) struct Writer {
-    jobs: mpsc::UnboundedSender<Job>,
+impl Batched for Job {
+    type Answer = Result<Record, JournalError>;
+
+    fn order(batch: &mut [Self]) {
+        batch_order(batch, |job| &job.write);
+    }
+
+    fn run<'a>(
+        tx: &'a deadpool_postgres::Transaction<'a>,
+        batch: &'a [Self],
+    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>>
+    {
+        Box::pin(commit(tx, batch))
+    }
+
+    fn answer(self, answer: Self::Answer) {
+        let _ = self.reply.send(answer);
+    }
+
+    fn fail(self, error: &JournalError) {
+        let _ = self.reply.send(Err(error.clone()));
+    }
+}
+
+/// The handle to the writer tasks of one kind of job; they end when the last handle is
+/// dropped.
+pub(crate) struct Writer<J: Batched = Job> {
+    jobs: mpsc::UnboundedSender<J>,
     commits: Arc<AtomicU64>,
 }
 
-impl Writer {
+impl<J: Batched> Clone for Writer<J> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+            commits: Arc::clone(&self.commits),
+        }
+    }
+}
+
+const STOPPED: &str = "the journal's writers stopped";
+
+impl<J: Batched> Writer<J> {
     /// Starts [`WRITERS`] tasks on `runtime`, writing through `pool`.
     pub(crate) fn start(pool: &Pool, runtime: &tokio::runtime::Handle) -> Self {
         let (jobs, queue) = mpsc::unbounded_channel();
@@ -42,20 +96,19 @@ impl Writer {
         Self { jobs, commits }
     }
 
-    /// Queues `write` at once (before the returned future is first polled) and answers once
-    /// its transaction is committed.
-    pub(crate) fn submit(
+    /// Queues the job `make` builds around its reply channel at once (before the returned
+    /// future is first polled); answers once its transaction is committed.
+    pub(crate) fn queue<T: Send + 'static, E: From<JournalError> + Send + 'static>(
         &self,
-        write: Write,
-    ) -> impl std::future::Future<Output = Result<Record, JournalError>> + Send + 'static {
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> J,
+    ) -> impl std::future::Future<Output = Result<T, E>> + Send + 'static {
         let (reply, answer) = oneshot::channel();
-        let queued = self.jobs.send(Job { write, reply });
+        let queued = self.jobs.send(make(reply));
         async move {
-            queued
-                .map_err(|_| JournalError::Unavailable("the journal's writers stopped".into()))?;
+            queued.map_err(|_| E::from(JournalError::Unavailable(STOPPED.into())))?;
             answer
                 .await
-                .map_err(|_| JournalError::Unavailable("the journal's writers stopped".into()))?
+                .map_err(|_| E::from(JournalError::Unavailable(STOPPED.into())))?
         }
     }
 
@@ -65,7 +118,21 @@ impl Writer {
     }
 }
 
-async fn run(pool: Pool, queue: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, commits: Arc<AtomicU64>) {
+impl Writer<Job> {
+    /// Queues a journal write; answers once its transaction is committed.
+    pub(crate) fn submit(
+        &self,
+        write: Write,
+    ) -> impl std::future::Future<Output = Result<Record, JournalError>> + Send + 'static {
+        self.queue(|reply| Job { write, reply })
+    }
+}
+
+async fn run<J: Batched>(
+    pool: Pool,
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<J>>>,
+    commits: Arc<AtomicU64>,
+) {
     loop {
         let mut batch = Vec::new();
         {
@@ -81,21 +148,31 @@ async fn run(pool: Pool, queue: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, commit
                 }
             }
         }
-        batch_order(&mut batch, |job| &job.write);
-        let answers = match commit(&pool, &batch).await {
+        J::order(&mut batch);
+        match in_transaction(&pool, &batch).await {
             Ok((answers, committed)) => {
                 if committed {
                     commits.fetch_add(1, Ordering::Relaxed);
                 }
-                answers
+                for (job, answer) in batch.into_iter().zip(answers) {
+                    job.answer(answer);
+                }
             }
-            Err(error) => batch.iter().map(|_| Err(error.clone())).collect(),
-        };
-        for (job, answer) in batch.into_iter().zip(answers) {
-            // A caller that went away no longer needs its answer; the write stands.
-            let _ = job.reply.send(answer);
+            Err(error) => batch.into_iter().for_each(|job| job.fail(&error)),
         }
     }
+}
+
+/// Runs `batch` in one transaction on a pooled connection and commits it.
+async fn in_transaction<J: Batched>(
+    pool: &Pool,
+    batch: &[J],
+) -> Result<(Vec<J::Answer>, bool), JournalError> {
+    let mut client = pool.get().await.map_err(db_error)?;
+    let tx = client.transaction().await.map_err(db_error)?;
+    let answers = J::run(&tx, batch).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(answers)
 }
 
 /// Runs `batch` in one transaction: each write's answer, and whether anything was committed.
@@ -106,12 +183,10 @@ async fn run(pool: Pool, queue: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, commit
 /// (statements pipelined on the connection run in the order sent); every changed record stored;
 /// `COMMIT`.
 async fn commit(
-    pool: &Pool,
+    tx: &deadpool_postgres::Transaction<'_>,
     batch: &[Job],
 ) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
-    let mut client = pool.get().await.map_err(db_error)?;
-    let tx = client.transaction().await.map_err(db_error)?;
-    let mut current = lock_rows(&tx, batch).await?;
+    let mut current = lock_rows(tx, batch).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed: Vec<&str> = Vec::new();
     for job in batch {
@@ -130,13 +205,12 @@ async fn commit(
     }
     let store = tx.prepare_cached(STORE).await.map_err(db_error)?;
     let stores = changed.iter().filter_map(|key| match current.get(key) {
-        Some(Ok(Some(record))) => Some(store_with(&tx, &store, record)),
+        Some(Ok(Some(record))) => Some(store_with(tx, &store, record)),
         _ => None,
     });
     for stored in futures_util::future::join_all(stores).await {
         stored?;
     }
-    tx.commit().await.map_err(db_error)?;
     Ok((answers, !changed.is_empty()))
 }
 
