@@ -58,15 +58,24 @@ pub fn open_journal(url: &str) -> Result<Arc<dyn Journal>, CliError> {
     ))
 }
 
-/// Opens an `--inbox URL`: `sqlite:PATH` (a file, created if absent; it may be the journal's).
+/// Opens an `--inbox URL`: `sqlite:PATH` (a file, created if absent; it may be the journal's)
+/// or a `postgres://` URL (a fleet's shared inbox).
 pub fn open_inbox(url: &str) -> Result<Arc<dyn imts_core::inbox::Inbox>, CliError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         let inbox = imts::stores::SqliteInbox::open(path)
             .map_err(|e| CliError::usage(format!("--inbox {url}: {e}")))?;
         return Ok(Arc::new(inbox));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // The message never repeats the URL: it may hold a password.
+        let database = imts_postgres::PostgresJournal::open_blocking(url)
+            .map_err(|e| CliError::usage(format!("--inbox (PostgreSQL): {e}")))?;
+        return Ok(Arc::new(database.inbox()));
+    }
     // Not repeated: a mistyped database URL may still carry a password.
-    Err(CliError::usage("--inbox: expected sqlite:PATH"))
+    Err(CliError::usage(
+        "--inbox: expected sqlite:PATH or postgres://USER@HOST/DB",
+    ))
 }
 
 /// Credentials from `IMTS_AGENT_ID`, `IMTS_AGENT_SECRET` and `IMTS_PARTNER_KEY`.

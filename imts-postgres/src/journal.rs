@@ -46,6 +46,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE imts_journal ADD COLUMN stuck BOOLEAN NOT NULL DEFAULT FALSE;
     CREATE INDEX imts_journal_tracked ON imts_journal (seq)
         WHERE op = 'create_transfer' AND state = 'applied' AND NOT stuck;",
+    // 3: the callback inbox.
+    "CREATE TABLE imts_inbox (
+        notification_id TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        body            BYTEA NOT NULL,
+        received_at     TIMESTAMPTZ NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        BIGINT NOT NULL,
+        last_error      TEXT,
+        next_at         TIMESTAMPTZ NOT NULL,
+        updated_at      TIMESTAMPTZ NOT NULL,
+        lease_holder    TEXT,
+        lease_until     TIMESTAMPTZ
+    );
+    CREATE INDEX imts_inbox_due ON imts_inbox (next_at) WHERE state = 'pending';",
 ];
 
 /// Pool size: the writers' connections and as many again for reads and leases.
@@ -60,8 +75,9 @@ const POOL_SIZE: usize = 2 * WRITERS;
 /// connected in.
 #[derive(Clone)]
 pub struct PostgresJournal {
-    pool: Pool,
+    pub(crate) pool: Pool,
     writer: Writer,
+    pub(crate) inbox_writer: Writer<crate::inbox::InsertJob>,
     runtime: tokio::runtime::Handle,
     /// A runtime of its own, for programs without one ([`open_blocking`](Self::open_blocking)).
     owned: Option<Arc<OwnedRuntime>>,
@@ -226,6 +242,7 @@ impl PostgresJournal {
         let runtime = tokio::runtime::Handle::current();
         let journal = Self {
             writer: Writer::start(&pool, &runtime),
+            inbox_writer: Writer::start(&pool, &runtime),
             pool,
             runtime,
             owned: None,
@@ -305,16 +322,17 @@ impl PostgresJournal {
 
     /// Runs `work` with a pooled connection, as a task on the journal's runtime (so its futures
     /// can be awaited from any executor).
-    fn run<T, F, Fut>(&self, work: F) -> BoxFuture<'static, Result<T, JournalError>>
+    pub(crate) fn run<T, E, F, Fut>(&self, work: F) -> BoxFuture<'static, Result<T, E>>
     where
         T: Send + 'static,
+        E: From<JournalError> + Send + 'static,
         F: FnOnce(Pool) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<T, JournalError>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
     {
         let task = self.runtime.spawn(work(self.pool.clone()));
         Box::pin(async move {
             task.await
-                .map_err(|e| JournalError::Unavailable(format!("journal task: {e}")))?
+                .map_err(|e| E::from(JournalError::Unavailable(format!("journal task: {e}"))))?
         })
     }
 }

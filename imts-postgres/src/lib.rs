@@ -15,10 +15,12 @@
 //! # }
 //! ```
 
+mod inbox;
 mod journal;
 /// A throwaway PostgreSQL cluster for tests (feature `test-util`).
 #[cfg(feature = "test-util")]
 pub mod test_server;
 mod writer;
 
+pub use inbox::PostgresInbox;
 pub use journal::{PostgresJournal, SCHEMA_VERSION};

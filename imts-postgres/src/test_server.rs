@@ -90,11 +90,31 @@ impl PostgresServer {
                 "UTF8",
             ],
         );
-        let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=on",
-            server.dir.path().display()
+        server.launch();
+        Some(server)
+    }
+
+    /// Stops the server at once (`-m immediate`: as a crash would), for tests of what clients
+    /// do while it is gone; [`launch`](Self::launch) starts it again on the same port.
+    pub fn stop(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "immediate", "-w", "stop"],
         );
-        server.run(
+    }
+
+    /// Starts the server on its port (after [`stop`](Self::stop)); waits until it accepts.
+    ///
+    /// # Panics
+    /// When it does not start.
+    pub fn launch(&self) {
+        let data = self.data_dir();
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=on",
+            self.port,
+            self.dir.path().display()
+        );
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -109,7 +129,6 @@ impl PostgresServer {
                 "start",
             ],
         );
-        Some(server)
     }
 
     fn data_dir(&self) -> String {

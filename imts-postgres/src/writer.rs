@@ -17,6 +17,10 @@ use crate::journal::{db_error, record_of, store_with, COLUMNS, STORE};
 /// Batches committing at once (each on its own pooled connection).
 pub(crate) const WRITERS: usize = 4;
 
+/// What a batch's run answers: each job's answer, and whether anything was written.
+pub(crate) type BatchRun<'a, A> =
+    futures_util::future::BoxFuture<'a, Result<(Vec<A>, bool), JournalError>>;
+
 /// A kind of job the writer tasks commit in batches: how a batch is ordered, run inside one
 /// transaction, and answered.
 pub(crate) trait Batched: Send + Sync + Sized + 'static {
@@ -29,7 +33,7 @@ pub(crate) trait Batched: Send + Sync + Sized + 'static {
     fn run<'a>(
         tx: &'a deadpool_postgres::Transaction<'a>,
         batch: &'a [Self],
-    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>>;
+    ) -> BatchRun<'a, Self::Answer>;
     /// Sends the answer (a caller that went away no longer needs it; the write stands).
     fn answer(self, answer: Self::Answer);
     /// Answers that the batch failed.
@@ -52,8 +56,7 @@ impl Batched for Job {
     fn run<'a>(
         tx: &'a deadpool_postgres::Transaction<'a>,
         batch: &'a [Self],
-    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>>
-    {
+    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>> {
         Box::pin(commit(tx, batch))
     }
 

@@ -133,7 +133,7 @@ pub mod stores {
         BoxFuture, MemoryTokenStore, SharedTokens, TokenStore, TokenStoreError,
     };
     #[cfg(feature = "postgres")]
-    pub use imts_postgres::PostgresJournal;
+    pub use imts_postgres::{PostgresInbox, PostgresJournal};
     #[cfg(feature = "redis")]
     pub use imts_redis::{RedisSeenStore, RedisStatusStore, RedisTokenStore};
     #[cfg(feature = "sqlite")]

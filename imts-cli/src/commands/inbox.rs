@@ -22,7 +22,7 @@ pub struct InboxArgs {
 enum InboxCommand {
     /// One JSON object per line and row, oldest first.
     List {
-        /// The inbox (`sqlite:PATH`).
+        /// The inbox (`sqlite:PATH` or a `postgres://` URL).
         #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
         inbox: String,
         /// Only rows in this state (pending, done, dead).
@@ -34,7 +34,7 @@ enum InboxCommand {
     },
     /// One row, with the notification as stored.
     Show {
-        /// The inbox (`sqlite:PATH`).
+        /// The inbox (`sqlite:PATH` or a `postgres://` URL).
         #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
         inbox: String,
         /// The notification's id.
@@ -42,7 +42,7 @@ enum InboxCommand {
     },
     /// Verify the stored bytes again (IMTS_AGENT_SECRET) and run the handler (print) now.
     Replay {
-        /// The inbox (`sqlite:PATH`).
+        /// The inbox (`sqlite:PATH` or a `postgres://` URL).
         #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
         inbox: String,
         /// The notification's id.
@@ -50,7 +50,7 @@ enum InboxCommand {
     },
     /// Set a row aside for good (a dead letter that is never run).
     Discard {
-        /// The inbox (`sqlite:PATH`).
+        /// The inbox (`sqlite:PATH` or a `postgres://` URL).
         #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
         inbox: String,
         /// The notification's id.

@@ -32,7 +32,7 @@ pub struct ListenArgs {
     /// `imts reconcile` does not poll a transfer whose callback arrived.
     #[arg(long, value_name = "URL", env = "IMTS_JOURNAL")]
     journal: Option<String>,
-    /// Store every notification in this inbox (`sqlite:PATH`) and answer as soon as it is
+    /// Store every notification in this inbox (`sqlite:PATH` or a `postgres://` URL) and answer as soon as it is
     /// durable; lines are printed as a worker processes the inbox (`imts inbox` manages it).
     #[arg(long, value_name = "URL", env = "IMTS_INBOX")]
     inbox: Option<String>,
