@@ -205,23 +205,7 @@ impl Inbox for PostgresInbox {
     fn update(&self, row: InboxRow) -> BoxFuture<'_, Result<(), InboxError>> {
         self.database.run(move |pool| async move {
             let client = pool.get().await.map_err(unavailable)?;
-            let changed = client
-                .execute(
-                    "UPDATE imts_inbox SET state = $1, attempts = $2, last_error = $3,
-                         next_at = $4, updated_at = $5, lease_holder = NULL, lease_until = NULL
-                     WHERE notification_id = $6",
-                    &[
-                        &row.state.as_str(),
-                        &i64::from(row.attempts),
-                        &row.last_error,
-                        &row.next_at.as_offset_date_time(),
-                        &row.updated_at.as_offset_date_time(),
-                        &row.notification_id,
-                    ],
-                )
-                .await
-                .map_err(unavailable)?;
-            if changed == 1 {
+            if mark(&client, &row).await? == 1 {
                 Ok(())
             } else {
                 Err(InboxError::NotFound(row.notification_id))
@@ -265,4 +249,93 @@ impl Inbox for PostgresInbox {
                 .map_err(unavailable)
         })
     }
+}
+
+/// A handler whose own writes go into the inbox's transaction: they commit together with the
+/// row's "done" mark, or neither does (effects exactly once). It receives the row as stored
+/// (verify its bytes with `imts_callbacks::Verifier` before acting on them).
+pub trait TransactionalHandler: Send + Sync {
+    /// Handles `row` inside `tx`; an error (or a panic) rolls back everything it wrote.
+    fn handle<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        row: &'a InboxRow,
+    ) -> SendBoxFuture<'a, Result<(), String>>;
+}
+
+/// A boxed future that is `Send`.
+pub type SendBoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
+
+impl PostgresInbox {
+    /// Claims the next row due at `now` (`FOR UPDATE SKIP LOCKED`: no other instance waits for
+    /// it or gets it), runs `handler` in the same transaction and marks the row done in it.
+    /// When the handler fails or panics its writes are rolled back and the failed attempt is
+    /// recorded under `policy` (backoff, then a dead letter). Answers the row's id and state
+    /// afterwards, or `None` when nothing is due.
+    ///
+    /// # Errors
+    /// [`InboxError::Unavailable`] when the database fails (the row stays pending).
+    pub async fn run_next_in_transaction(
+        &self,
+        handler: &dyn TransactionalHandler,
+        policy: &imts_core::inbox::RetryPolicy,
+        now: Timestamp,
+    ) -> Result<Option<(String, InboxState)>, InboxError> {
+        use futures_util::FutureExt;
+        let mut client = self.database.pool.get().await.map_err(unavailable)?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let next = tx
+            .query_opt(
+                &format!(
+                    "SELECT {COLUMNS} FROM imts_inbox
+                     WHERE state = 'pending' AND next_at <= $1
+                       AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY received_at, notification_id
+                     LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ),
+                &[&now.as_offset_date_time()],
+            )
+            .await
+            .map_err(unavailable)?;
+        let Some(next) = next else {
+            return Ok(None);
+        };
+        let mut row = row_of(&next)?;
+        let run = std::panic::AssertUnwindSafe(handler.handle(&tx, &row)).catch_unwind();
+        let result = match run.await {
+            Ok(result) => result,
+            Err(_) => Err("the handler panicked".to_owned()),
+        };
+        let handled = result.is_ok();
+        row.after_run(result, policy, now);
+        if handled {
+            mark(&tx, &row).await?;
+            tx.commit().await.map_err(unavailable)?;
+        } else {
+            // The handler's writes go; the failed attempt is recorded on its own.
+            tx.rollback().await.map_err(unavailable)?;
+            mark(&client, &row).await?;
+        }
+        Ok(Some((row.notification_id, row.state)))
+    }
+}
+
+/// Stores a row's processing state; answers the rows changed.
+async fn mark(client: &impl GenericClient, row: &InboxRow) -> Result<u64, InboxError> {
+    client
+        .execute(
+            "UPDATE imts_inbox SET state = $1, attempts = $2, last_error = $3, next_at = $4,
+                 updated_at = $5, lease_holder = NULL, lease_until = NULL
+             WHERE notification_id = $6",
+            &[
+                &row.state.as_str(),
+                &i64::from(row.attempts),
+                &row.last_error,
+                &row.next_at.as_offset_date_time(),
+                &row.updated_at.as_offset_date_time(),
+                &row.notification_id,
+            ],
+        )
+        .await
+        .map_err(unavailable)
 }

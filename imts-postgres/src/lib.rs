@@ -22,5 +22,5 @@ mod journal;
 pub mod test_server;
 mod writer;
 
-pub use inbox::PostgresInbox;
+pub use inbox::{PostgresInbox, SendBoxFuture, TransactionalHandler};
 pub use journal::{PostgresJournal, SCHEMA_VERSION};

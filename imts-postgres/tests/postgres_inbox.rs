@@ -90,3 +90,86 @@ async fn rows_are_stored_once_and_run_once_across_instances_and_a_restart() {
     assert!(ids.contains("n-100") && ids.contains("n-101"));
     assert_eq!(ids.len(), 62);
 }
+
+/// The transactional handler writes an effect row in the inbox's transaction: a run that fails
+/// after writing, or panics after writing, leaves no effect; the run that succeeds leaves
+/// exactly one, committed with the "done" mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transactional_handler_has_its_effects_exactly_once() {
+    use imts_postgres::{SendBoxFuture, TransactionalHandler};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    struct Effects {
+        runs: AtomicU32,
+    }
+    impl TransactionalHandler for Effects {
+        fn handle<'a>(
+            &'a self,
+            tx: &'a deadpool_postgres::Transaction<'a>,
+            row: &'a InboxRow,
+        ) -> SendBoxFuture<'a, Result<(), String>> {
+            Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO effects (notification_id) VALUES ($1)",
+                    &[&row.notification_id],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                match self.runs.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err("fails after writing".into()),
+                    1 => panic!("panics after writing"),
+                    _ => Ok(()),
+                }
+            })
+        }
+    }
+
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let journal = PostgresJournal::connect(&server.url()).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("CREATE TABLE effects (notification_id TEXT NOT NULL)")
+        .await
+        .unwrap();
+    let inbox = journal.inbox();
+    inbox.insert(row(1)).await.unwrap();
+    let handler = Effects {
+        runs: AtomicU32::new(0),
+    };
+    let policy = RetryPolicy {
+        max_attempts: 5,
+        first: std::time::Duration::from_secs(1),
+        max_delay: std::time::Duration::from_secs(1),
+    };
+    let mut states = Vec::new();
+    for second in [10, 20, 30, 40] {
+        if let Some((_, state)) = inbox
+            .run_next_in_transaction(&handler, &policy, at(second))
+            .await
+            .unwrap()
+        {
+            states.push(state);
+        }
+    }
+    assert_eq!(
+        states,
+        [InboxState::Pending, InboxState::Pending, InboxState::Done],
+        "failed, panicked, done; then nothing due"
+    );
+    let effects: i64 = client
+        .query_one("SELECT count(*) FROM effects", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        effects, 1,
+        "exactly one effect, committed with the done mark"
+    );
+    let stored = inbox.get("n-001").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.attempts), (InboxState::Done, 3));
+}
