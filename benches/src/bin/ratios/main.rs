@@ -3,7 +3,7 @@
 //! ratio above 1 means "the first is slower").
 //!
 //! `cargo run --release -p imts-benches --bin ratios` (`-- journal` for the journal's figures
-//! alone)
+//! alone, `-- inbox` for the inbox's)
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -19,6 +19,7 @@ use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
 use sha2::Sha256;
 
+mod inbox;
 mod journal;
 
 /// Calls per batch so that one batch of `f` takes about 60 ms.
@@ -129,6 +130,9 @@ fn openssl_decrypt_bps() -> Option<f64> {
 }
 
 fn main() {
+    // The bare HTTP clients (not the SDK's, which hand their provider over explicitly) use the
+    // process default; installing it twice is harmless.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     if std::env::args().nth(1).as_deref() == Some("journal") {
         // `ratios journal`: the journal's figures alone.
         let sandbox =
@@ -138,9 +142,13 @@ fn main() {
         report(&rows, &ratios);
         return;
     }
-    // The bare HTTP clients (not the SDK's, which hand their provider over explicitly) use the
-    // process default; installing it twice is harmless.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if std::env::args().nth(1).as_deref() == Some("inbox") {
+        // `ratios inbox`: acknowledging callbacks with an inbox, per backend.
+        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
+        inbox::cost(&mut rows, &mut ratios);
+        report(&rows, &ratios);
+        return;
+    }
     let signer = Signer::new(AgentSecret::new(SECRET).unwrap());
     let keyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
     let mut rows: Vec<(String, f64, String)> = Vec::new();
