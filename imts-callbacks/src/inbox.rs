@@ -95,17 +95,18 @@ impl<H: Handler, C: Clock + Send + Sync> InboxWorker<H, C> {
     /// [`InboxError::NotFound`], or the inbox's failure.
     pub async fn replay(&self, notification_id: &str, now: Timestamp) -> Result<Ran, InboxError> {
         let mut row = self.found(notification_id).await?;
-        row.operate(InboxEvent::Replay, now);
+        allowed(&mut row, InboxEvent::Replay, now)?;
         self.run(row, now).await
     }
 
     /// Sets `notification_id` aside for good (a dead letter that is never run).
     ///
     /// # Errors
-    /// [`InboxError::NotFound`], or the inbox's failure.
+    /// [`InboxError::NotFound`], [`InboxError::NotAllowed`] for a done row, or the inbox's
+    /// failure.
     pub async fn discard(&self, notification_id: &str, now: Timestamp) -> Result<Ran, InboxError> {
         let mut row = self.found(notification_id).await?;
-        row.operate(InboxEvent::Discard, now);
+        allowed(&mut row, InboxEvent::Discard, now)?;
         if row.state == InboxState::Dead && row.last_error.is_none() {
             row.last_error = Some("discarded".into());
         }
@@ -163,6 +164,19 @@ impl<H: Handler, C: Clock + Send + Sync> InboxWorker<H, C> {
             .verify(body)
             .and_then(|_| Notification::parse(body))
             .map_err(|e| format!("stored bytes no longer verify: {e}"))
+    }
+}
+
+/// Applies a person's `event` to `row`, or says it is not allowed.
+fn allowed(row: &mut InboxRow, event: InboxEvent, now: Timestamp) -> Result<(), InboxError> {
+    if row.operate(event, now) {
+        Ok(())
+    } else {
+        Err(InboxError::NotAllowed {
+            id: row.notification_id.clone(),
+            state: row.state,
+            event,
+        })
     }
 }
 

@@ -146,4 +146,40 @@ fn a_listener_killed_mid_stream_loses_nothing() {
         "seed {seed}: every stored notification was processed: {:?}",
         stored.difference(&printed).collect::<Vec<_>>()
     );
+
+    // `imts inbox`: list by state, show, discard, replay.
+    let imts = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_imts"))
+            .args(args)
+            .env("IMTS_AGENT_SECRET", "inbox-secret")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, done) = imts(&["inbox", "list", "--inbox", &inbox_url, "--state", "done"]);
+    assert_eq!((code, done.lines().count() as u64), (Some(0), expected));
+    let id = all[0].notification_id.clone();
+    let (code, shown) = imts(&["inbox", "show", "--inbox", &inbox_url, &id]);
+    assert_eq!(code, Some(0));
+    let shown: serde_json::Value = serde_json::from_str(shown.trim()).unwrap();
+    assert_eq!(
+        shown["body"]["notification_id"],
+        id.as_str(),
+        "the stored notification"
+    );
+    let (code, replayed) = imts(&["inbox", "replay", "--inbox", &inbox_url, &id]);
+    assert_eq!(code, Some(0));
+    assert!(replayed.contains(&id), "the handler ran again: {replayed}");
+    assert_ne!(
+        imts(&["inbox", "discard", "--inbox", &inbox_url, &id]).0,
+        Some(0),
+        "a done row is not discarded"
+    );
+    let (_, dead) = imts(&["inbox", "list", "--inbox", &inbox_url, "--state", "dead"]);
+    assert_eq!(dead, "");
+    let (code, _) = imts(&["inbox", "show", "--inbox", &inbox_url, "no-such-id"]);
+    assert_ne!(code, Some(0));
 }

@@ -22,6 +22,16 @@ pub enum InboxError {
     /// No row with this id.
     #[error("no inbox row `{0}`")]
     NotFound(String),
+    /// The row's state does not allow what was asked (discarding a done row).
+    #[error("inbox row `{id}` is {state}: {event:?} is not allowed")]
+    NotAllowed {
+        /// The row.
+        id: String,
+        /// Its state.
+        state: super::row::InboxState,
+        /// What was asked.
+        event: super::row::InboxEvent,
+    },
 }
 
 /// An inbox kept in a journal's database reports the database's failures as the journal's.
