@@ -1,6 +1,6 @@
 //! The inbox end to end on loopback: the sandbox delivers into a listener that stores first and
-//! answers at once; a worker runs a handler that fails the first times for some transfers,
-//! panics once, and always fails for poisoned ones. Every notification is acknowledged on its
+//! answers at once; a worker runs a handler that sleeps past IMTS's 10-second timeout once, fails
+//! the first times for some transfers, panics once, and always fails for poisoned ones. Every notification is acknowledged on its
 //! first delivery (no retry caused by the handler), every one is handled successfully exactly
 //! once except the poisoned ones, which end as dead letters with their last error.
 
@@ -53,10 +53,15 @@ fn order_of(delivery: &Delivery) -> String {
 async fn store_first_then_process_with_retries_a_panic_and_dead_letters() {
     let effects: Effects = Arc::default();
     let recorded = Arc::clone(&effects);
+    let slept = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let handler = move |delivery: Delivery| {
-        let effects = Arc::clone(&recorded);
+        let (effects, slept) = (Arc::clone(&recorded), Arc::clone(&slept));
         async move {
             let order = order_of(&delivery);
+            if order == "SLOW" && !slept.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                // Longer than IMTS waits for an answer; the acknowledgements must not wait.
+                tokio::time::sleep(Duration::from_secs(11)).await;
+            }
             if order.starts_with("POISON") {
                 return Err(HandlerError("poisoned".into()));
             }
@@ -96,8 +101,27 @@ async fn store_first_then_process_with_retries_a_panic_and_dead_letters() {
         .create_person(&imts_sandbox::samples::create_person("Inbox").unwrap())
         .await
         .unwrap();
-    let orders: Vec<String> = (0..6)
-        .map(|i| format!("OK-{i}"))
+    // The worker runs while the deliveries arrive; the first row it takes is SLOW's.
+    let policy = RetryPolicy {
+        max_attempts: 4,
+        first: Duration::from_secs(1),
+        max_delay: Duration::from_secs(8),
+    };
+    let worker = Arc::new(
+        InboxWorker::new(Arc::clone(&processor), Arc::clone(&inbox), "worker-1")
+            .with_policy(policy),
+    );
+    let background = {
+        let worker = Arc::clone(&worker);
+        tokio::spawn(async move {
+            loop {
+                worker.run_due(worker.now()).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let orders: Vec<String> = std::iter::once("SLOW".to_owned())
+        .chain((0..6).map(|i| format!("OK-{i}")))
         .chain((0..3).map(|i| format!("FLAKY-{i}")))
         .chain([
             "PANIC".to_owned(),
