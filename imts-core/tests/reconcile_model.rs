@@ -111,6 +111,16 @@ fn a_transfer_is_polled_once_per_window_then_reported_stuck() {
 }
 
 #[test]
+fn an_endless_horizon_is_cut_to_the_longest_one_and_every_window_stays_computable() {
+    let schedule = Schedule::default().with_horizon(Duration::MAX);
+    assert_eq!(schedule.horizon(), imts_core::reconcile::MAX_HORIZON);
+    let journal = MemoryJournal::default();
+    let record = created(&journal, "ORD-H", S::Process, 0);
+    assert!(schedule.max_polls(Some(&S::Process)) < 5000);
+    assert!(matches!(schedule.due(&record, 1), Due::At(_)));
+}
+
+#[test]
 fn a_change_restarts_the_schedule_and_a_final_status_ends_it() {
     let journal = MemoryJournal::default();
     let schedule = Schedule::default();

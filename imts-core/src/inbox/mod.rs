@@ -16,10 +16,13 @@
 //! assert_eq!(row.state, InboxState::Pending); // again after the backoff
 //! row.after_run(Err("handler failed".into()), &policy, now);
 //! assert_eq!(row.state, InboxState::Dead);
+//! // Whatever a policy says, the next run stays a valid date.
+//! let endless = RetryPolicy { max_delay: std::time::Duration::MAX, first: std::time::Duration::MAX, ..policy };
+//! assert_eq!(endless.delay(9), imts_core::inbox::MAX_DELAY);
 //! ```
 
 mod row;
 mod store;
 
-pub use row::{InboxEvent, InboxRow, InboxState, RetryPolicy, TRANSITIONS};
+pub use row::{InboxEvent, InboxRow, InboxState, RetryPolicy, MAX_DELAY, TRANSITIONS};
 pub use store::{Inbox, InboxError, MemoryInbox, Stored};

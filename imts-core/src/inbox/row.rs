@@ -139,14 +139,19 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The longest wait between runs, whatever a policy says: 30 days (so the next run's time is
+/// always a valid date).
+pub const MAX_DELAY: Duration = Duration::from_secs(30 * 24 * 3600);
+
 impl RetryPolicy {
-    /// The wait after the `attempts`-th failed run.
+    /// The wait after the `attempts`-th failed run (at most [`MAX_DELAY`]).
     #[must_use]
     pub fn delay(&self, attempts: u32) -> Duration {
         let doublings = attempts.saturating_sub(1).min(30);
         self.first
             .saturating_mul(1u32 << doublings)
             .min(self.max_delay)
+            .min(MAX_DELAY)
     }
 }
 

@@ -25,4 +25,4 @@ mod schedule;
 
 pub use planner::{Mode, Plan, Planner};
 pub use runner::{run_once, ReconcileEvent, Report, POLL_LEASE};
-pub use schedule::{Cadence, Due, Schedule, Step};
+pub use schedule::{Cadence, Due, Schedule, Step, MAX_HORIZON};

@@ -31,6 +31,10 @@ pub struct Cadence {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// The longest horizon a schedule takes: 90 days (a transfer not final by then is stuck by any
+/// measure, and the bound keeps every window computable).
+pub const MAX_HORIZON: Duration = Duration::from_secs(90 * 24 * 3600);
+
 impl Cadence {
     /// The default \[I\]: IMTS's first callback should have come within a few minutes, so the
     /// first poll is 3 minutes after the change, then every 5 minutes for half an hour (IMTS
@@ -116,10 +120,11 @@ impl Default for Schedule {
 }
 
 impl Schedule {
-    /// Sets how long after its last change a transfer is polled before it is reported stuck.
+    /// Sets how long after its last change a transfer is polled before it is reported stuck
+    /// (at most [`MAX_HORIZON`]: a longer one is cut to it).
     #[must_use]
     pub fn with_horizon(mut self, horizon: Duration) -> Self {
-        self.horizon = horizon;
+        self.horizon = horizon.min(MAX_HORIZON);
         self
     }
 
