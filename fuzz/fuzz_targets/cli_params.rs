@@ -12,8 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let json = parts.next().unwrap_or_default().as_bytes();
     if let Ok(pairs) = parse_key_values(&args) {
         let _ = canonical_params(Some(json), &pairs);
-        if let Ok(body) = json_with_pairs(json, &pairs) {
-            assert!(CanonicalParams::from_json(&body).is_ok());
+        // Untyped, and with the endpoint's number fields typed (`amount_source`).
+        for numbers in [&[][..], &["amount_source"][..]] {
+            if let Ok(body) = json_with_pairs(json, &pairs, numbers) {
+                assert!(CanonicalParams::from_json(&body).is_ok());
+            }
         }
     }
 });
