@@ -3,12 +3,13 @@
 //! records the result: done, pending again after the backoff, or a dead letter after the last
 //! attempt. In a fleet sharing one inbox each row is claimed by one worker at a time.
 
+use imts_core::telemetry::{self, InboxRun};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use imts_core::inbox::{Inbox, InboxError, InboxEvent, InboxRow, InboxState, RetryPolicy};
+use imts_core::inbox::{Depth, Inbox, InboxError, InboxEvent, InboxRow, InboxState, RetryPolicy};
 use imts_core::transport::Clock;
 use imts_core::values::Timestamp;
 
@@ -85,7 +86,20 @@ impl<H: Handler, C: Clock + Send + Sync> InboxWorker<H, C> {
         while let Some(ran) = self.run_next(now).await? {
             runs.push(ran);
         }
+        self.measure(now).await?;
         Ok(runs)
+    }
+
+    /// Reads the inbox's backlog and sets the `imts_inbox_depth` and
+    /// `imts_inbox_oldest_age_seconds` gauges ([`run_due`](Self::run_due) does this after each
+    /// pass).
+    ///
+    /// # Errors
+    /// [`InboxError`] when the inbox cannot be read.
+    pub async fn measure(&self, now: Timestamp) -> Result<Depth, InboxError> {
+        let depth = self.inbox.depth().await?;
+        telemetry::inbox_depth(depth.pending, depth.oldest_age(now));
+        Ok(depth)
     }
 
     /// Runs `notification_id` again now, whatever its state (its stored bytes are verified
@@ -150,6 +164,11 @@ impl<H: Handler, C: Clock + Send + Sync> InboxWorker<H, C> {
         };
         let error = result.clone().err();
         row.after_run(result, &policy, now);
+        telemetry::inbox_run(match row.state {
+            InboxState::Done => InboxRun::Done,
+            InboxState::Dead => InboxRun::Dead,
+            InboxState::Pending => InboxRun::Retry,
+        });
         self.inbox.update(row.clone()).await?;
         Ok(Ran {
             notification_id: row.notification_id,

@@ -9,6 +9,7 @@
 //! A notification is therefore never handled twice at once and never dropped while IMTS still
 //! has retries left.
 
+use imts_core::telemetry::{self, CallbackResult};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -299,10 +300,12 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             return match inbox.insert(row).await {
                 Ok(Stored::New) => {
                     self.counters.bump(STORED);
+                    telemetry::callback_received(CallbackResult::Accepted);
                     CallbackResponse::ack()
                 }
                 Ok(Stored::Duplicate) => {
                     self.counters.bump(DUPLICATES);
+                    telemetry::callback_received(CallbackResult::Duplicate);
                     CallbackResponse::ack()
                 }
                 Err(_) => self.store_unavailable(),
@@ -313,10 +316,12 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             Ok(Claim::First) => {}
             Ok(Claim::Duplicate) => {
                 self.counters.bump(DUPLICATES);
+                telemetry::callback_received(CallbackResult::Duplicate);
                 return CallbackResponse::ack();
             }
             Ok(Claim::InFlight) => {
                 self.counters.bump(IN_FLIGHT);
+                telemetry::callback_received(CallbackResult::InFlight);
                 return CallbackResponse::error(503, "this notification is being processed");
             }
             Err(_) => return self.store_unavailable(),
@@ -327,13 +332,17 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
                     // Handled but not marked: a retry may be handled again; say so by status.
                     self.counters.bump(STORE_UNAVAILABLE);
                 }
+                telemetry::callback_received(CallbackResult::Accepted);
                 CallbackResponse::ack()
             }
             Err(failure) => {
                 let _ = self.seen.release(&id).await;
                 match failure {
                     Failure::Store => self.store_unavailable(),
-                    Failure::Handler(error) => CallbackResponse::error(500, &error.to_string()),
+                    Failure::Handler(error) => {
+                        telemetry::callback_received(CallbackResult::HandlerFailed);
+                        CallbackResponse::error(500, &error.to_string())
+                    }
                 }
             }
         }
@@ -394,11 +403,18 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
 
     fn store_unavailable(&self) -> CallbackResponse {
         self.counters.bump(STORE_UNAVAILABLE);
+        telemetry::callback_received(CallbackResult::Unavailable);
         CallbackResponse::error(503, "store unavailable")
     }
 
     fn refuse(&self, error: &CallbackError) -> CallbackResponse {
         self.counters.bump(REFUSED);
+        telemetry::callback_received(match error {
+            CallbackError::MissingSignature | CallbackError::BadSignature(_) => {
+                CallbackResult::Forged
+            }
+            _ => CallbackResult::Malformed,
+        });
         CallbackResponse::error(error.http_status(), &error.to_string())
     }
 }

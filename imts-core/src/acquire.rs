@@ -350,6 +350,7 @@ impl<'a> TokenAcquirer<'a> {
         let response = match sent {
             Ok(response) => response,
             Err(error) => {
+                crate::telemetry::token_exchange(exchange, crate::telemetry::TokenResult::Failed);
                 let endpoint = exchange.endpoint().spec().name.into();
                 self.stage = Stage::End(Outcome::Failed(Error::Transport { endpoint, error }));
                 return;

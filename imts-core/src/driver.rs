@@ -36,6 +36,7 @@ use crate::models::{InfoRequest, Transfer};
 use crate::operation::{Operation, PreparedRequest, Subject};
 use crate::response;
 use crate::retry::{classify, retry_after, Action, JitterRng, Outcome, RetryPolicy};
+use crate::telemetry::{self, RetryReason};
 
 /// What the caller does next.
 #[derive(Debug)]
@@ -72,6 +73,8 @@ struct Driver {
     primary: PreparedRequest,
     lookup: Option<PreparedRequest>,
     subject: Subject,
+    /// The `endpoint` label of this call's metrics.
+    label: &'static str,
     started: Instant,
     attempts: u32,
     retries: u32,
@@ -255,8 +258,10 @@ impl Driver {
         let lookup = lookup_request
             .map(|req| PreparedRequest::new(&req, credentials, config, seed ^ 0x5bd1_e995))
             .transpose()?;
+        let label = telemetry::endpoint_label(primary.route());
         Ok(Self {
             base_url: config.base_url.clone(),
+            label,
             policy: config.retry,
             primary,
             lookup,
@@ -319,6 +324,7 @@ impl Driver {
         match prepared.to_http(&self.base_url, Some(token)) {
             Ok(request) => {
                 self.attempts += 1;
+                telemetry::attempt(self.label);
                 Some(Step::Send(request))
             }
             Err(error) => {
@@ -358,7 +364,8 @@ impl Driver {
         self.finished = Some(Err(error));
     }
 
-    fn back_off(&mut self, retry_after: Option<Duration>, now: Instant) {
+    fn back_off(&mut self, reason: RetryReason, retry_after: Option<Duration>, now: Instant) {
+        telemetry::retry(self.label, reason);
         let delay = self
             .policy
             .backoff(self.retries, retry_after, &mut self.rng);
@@ -374,7 +381,7 @@ impl Driver {
         self.attempts += 1;
         if retryable {
             self.last_error = Some(error);
-            self.back_off(None, now);
+            self.back_off(RetryReason::Token, None, now);
         } else {
             self.finished = Some(Err(error));
         }
@@ -438,7 +445,7 @@ impl Driver {
         };
         let wait = retry_after(headers);
         match classify(self.retry_class(), outcome) {
-            Action::Retry => self.back_off(wait, now),
+            Action::Retry => self.back_off(RetryReason::of_status(status), wait, now),
             Action::LookUp => self.look_up(wait, now),
             Action::Return | Action::GiveUp => {
                 self.finished = Some(Ok((Phase::Primary, status, body)));
@@ -450,7 +457,7 @@ impl Driver {
     fn look_up(&mut self, wait: Option<Duration>, now: Instant) {
         self.uncertain = true;
         self.phase = Phase::Lookup;
-        self.back_off(wait, now);
+        self.back_off(RetryReason::Lookup, wait, now);
     }
 
     fn lookup_answered(
@@ -462,7 +469,7 @@ impl Driver {
         now: Instant,
     ) {
         if overloaded {
-            self.back_off(retry_after(headers), now);
+            self.back_off(RetryReason::of_status(status), retry_after(headers), now);
             return;
         }
         let found = (200..300)
@@ -495,11 +502,11 @@ impl Driver {
         });
         if self.phase == Phase::Lookup {
             // A lookup is a read: repeated until it answers or the budget runs out.
-            self.back_off(None, now);
+            self.back_off(RetryReason::Transport, None, now);
             return;
         }
         match classify(self.retry_class(), Outcome::TransportFailed { maybe_sent }) {
-            Action::Retry => self.back_off(None, now),
+            Action::Retry => self.back_off(RetryReason::Transport, None, now),
             Action::LookUp => self.look_up(None, now),
             Action::Return | Action::GiveUp => {
                 self.uncertain = true;

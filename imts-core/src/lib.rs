@@ -53,6 +53,7 @@ pub mod samples;
 pub mod session;
 pub mod shell;
 pub mod signature;
+pub mod telemetry;
 pub mod token_store;
 pub mod transport;
 pub mod values;

@@ -2,6 +2,7 @@
 //! and takes the answers. The transports serialise access to it (one lock per credential), so one
 //! refresh serves every concurrent caller.
 
+use crate::telemetry::{self, TokenResult};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -200,15 +201,20 @@ impl TokenSession {
                     Exchange::Authenticate => self.stats.authentications += 1,
                     Exchange::Refresh => self.stats.refreshes += 1,
                 }
+                telemetry::token_exchange(exchange, TokenResult::Ok);
                 Ok(())
             }
             Err(_) if exchange == Exchange::Refresh && status == 401 => {
                 if let Some(held) = &mut self.held {
                     held.refresh_usable = false;
                 }
+                telemetry::token_exchange(exchange, TokenResult::Refused);
                 Ok(())
             }
-            Err(err) => Err(err),
+            Err(err) => {
+                telemetry::token_exchange(exchange, TokenResult::Failed);
+                Err(err)
+            }
         }
     }
 

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, Credentials};
+use crate::endpoint::Route;
 use crate::error::Error;
 use crate::journal::Journal;
+use crate::telemetry::CallOutcome;
 use crate::token_store::TokenStore;
 
 /// Timeouts of a client, all in one place.
@@ -59,6 +61,8 @@ pub struct Shell {
     config: Config,
     settings: ShellSettings,
     holder: String,
+    /// The base URL's host (the `server.address` of spans).
+    server_address: String,
     seed: AtomicU64,
 }
 
@@ -75,7 +79,14 @@ impl Shell {
         seed: u64,
     ) -> Result<Self, Error> {
         validate_base_url(&config.base_url)?;
+        let server_address = config
+            .base_url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| uri.host().map(str::to_owned))
+            .unwrap_or_default();
         Ok(Self {
+            server_address,
             credentials,
             config,
             settings,
@@ -139,15 +150,31 @@ impl Shell {
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
     }
 
-    /// The tracing span of one call, with the fields [`CallRecord::finish`] fills in. No
-    /// identifier, amount or personal value is ever a field.
+    /// The tracing span of one call, with the fields [`CallRecord::finish`] fills in. Its
+    /// attributes follow OpenTelemetry's HTTP client conventions (`http.request.method`,
+    /// `url.template`, `server.address`, `http.response.status_code`, `error.type`); the path is
+    /// the endpoint's template, never a raw path. No identifier, amount or personal value is
+    /// ever a field.
     #[must_use]
-    pub fn call_span(&self, endpoint: &str) -> tracing::Span {
+    pub fn call_span(&self, route: Option<&Route>) -> tracing::Span {
+        let endpoint = route.map_or("raw", crate::telemetry::endpoint_label);
+        let method = route.map_or("", |route| route.method.as_str());
+        let template = match (route, endpoint) {
+            (Some(route), name) if name != "raw" => &*route.path,
+            _ => "raw",
+        };
         tracing::info_span!(
             "imts.call",
-            endpoint = %endpoint,
+            otel.name = %format_args!("{method} {endpoint}"),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            endpoint = endpoint,
+            "http.request.method" = method,
+            "url.template" = template,
+            "server.address" = %self.server_address,
+            "http.response.status_code" = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
             attempts = tracing::field::Empty,
-            http_status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
             ok = tracing::field::Empty,
         )
@@ -227,29 +254,51 @@ macro_rules! client_handle {
     };
 }
 
-/// What one call ended with, recorded in its span by both clients alike.
-#[derive(Debug, Clone, Copy, Default)]
+/// What one call ended with, recorded in its span and its metrics by both clients alike.
+#[derive(Debug, Clone, Copy)]
 pub struct CallRecord {
+    /// The `endpoint` label ([`telemetry::endpoint_label`](crate::telemetry::endpoint_label)).
+    pub endpoint: &'static str,
     /// Requests sent (token exchanges excluded).
     pub attempts: u32,
     /// The last HTTP status seen (0 for none).
     pub http_status: u16,
     /// How long the call took (measured by the transport's monotonic clock).
     pub elapsed: Duration,
-    /// Whether it succeeded.
-    pub ok: bool,
+    /// How it ended.
+    pub outcome: CallOutcome,
 }
 
 impl CallRecord {
-    /// Records the outcome in `span`.
+    /// The record of a call to `route` that has not ended yet.
+    #[must_use]
+    pub fn new(route: Option<&Route>) -> Self {
+        Self {
+            endpoint: route.map_or("raw", crate::telemetry::endpoint_label),
+            attempts: 0,
+            http_status: 0,
+            elapsed: Duration::ZERO,
+            outcome: CallOutcome::Invalid,
+        }
+    }
+
+    /// Records the outcome in `span` and in the call metrics.
     pub fn finish(self, span: &tracing::Span) {
+        let ok = self.outcome == CallOutcome::Ok;
         span.record("attempts", self.attempts);
-        span.record("http_status", self.http_status);
+        if self.http_status != 0 {
+            span.record("http.response.status_code", self.http_status);
+        }
         span.record(
             "duration_ms",
             u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
         );
-        span.record("ok", self.ok);
+        span.record("ok", ok);
+        if !ok {
+            span.record("error.type", self.outcome.as_str());
+            span.record("otel.status_code", "ERROR");
+        }
+        crate::telemetry::call_finished(self.endpoint, self.outcome, self.elapsed);
     }
 }
 

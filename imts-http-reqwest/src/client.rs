@@ -8,6 +8,7 @@ use imts_core::journal::{JournalHook, Resend, Resolved, ResumeCalls};
 use imts_core::models::auth::Token;
 use imts_core::models::{StatusRequest, StatusResponse};
 use imts_core::shell::{CallRecord, ClientParts};
+use imts_core::telemetry::CallOutcome;
 use imts_core::token_store::BoxFuture;
 use imts_core::token_store::STORE_TIMEOUT;
 use imts_core::transport::AsyncTransport;
@@ -110,9 +111,9 @@ impl<T: AsyncTransport> AsyncClient<T> {
             now(),
             shell.next_seed(),
         );
-        let span = shell.call_span(call.route().map_or("", |route| &route.name));
+        let span = shell.call_span(call.route());
         let started = Instant::now();
-        let mut record = CallRecord::default();
+        let mut record = CallRecord::new(call.route());
         let wall = || Timestamp::new(OffsetDateTime::now_utc());
         let result = async {
             // Written ahead: nothing is sent unless the intent is durable.
@@ -158,7 +159,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         .await;
         record.attempts = call.attempts();
         record.elapsed = started.elapsed();
-        record.ok = result.is_ok();
+        record.outcome = CallOutcome::of(&result);
         record.finish(&span);
         result
     }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use imts_core::journal::{Resend, Resolved, ResumeCalls};
 use imts_core::models::{StatusRequest, StatusResponse};
 use imts_core::shell::{CallRecord, ClientParts};
+use imts_core::telemetry::CallOutcome;
 use imts_core::token_store::BoxFuture;
 use imts_core::transport::BlockingTransport;
 use imts_core::values::Timestamp;
@@ -62,7 +63,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
     /// Whatever the call ends in.
     pub fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let shell = &self.inner.shell;
-        let span = shell.call_span(&op.route().name);
+        let route = op.route();
+        let span = shell.call_span(Some(&route));
         let _entered = span.enter();
         let started = Instant::now();
         let (result, attempts, http_status) =
@@ -71,7 +73,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
             attempts,
             http_status,
             elapsed: started.elapsed(),
-            ok: result.is_ok(),
+            outcome: CallOutcome::of(&result),
+            ..CallRecord::new(Some(&route))
         }
         .finish(&span);
         result

@@ -4,7 +4,7 @@
 //! waits for another's.
 
 use deadpool_postgres::{GenericClient, Transaction};
-use imts_core::inbox::{Inbox, InboxError, InboxRow, InboxState, Stored};
+use imts_core::inbox::{Depth, Inbox, InboxError, InboxRow, InboxState, Stored};
 use imts_core::journal::JournalError;
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -234,6 +234,25 @@ impl Inbox for PostgresInbox {
                 Some(state) => select(&client, "WHERE state = $1", &[&state.as_str()]).await,
                 None => select(&client, "", &[]).await,
             }
+        })
+    }
+
+    fn depth(&self) -> BoxFuture<'_, Result<Depth, InboxError>> {
+        self.database.run(move |pool| async move {
+            let client = pool.get().await.map_err(unavailable)?;
+            let row = client
+                .query_one(
+                    "SELECT COUNT(*), MIN(received_at) FROM imts_inbox WHERE state = 'pending'",
+                    &[],
+                )
+                .await
+                .map_err(unavailable)?;
+            let pending: i64 = row.try_get(0).map_err(unavailable)?;
+            let oldest: Option<time::OffsetDateTime> = row.try_get(1).map_err(unavailable)?;
+            Ok(Depth {
+                pending: u64::try_from(pending).unwrap_or(0),
+                oldest_received_at: oldest.map(Timestamp::new),
+            })
         })
     }
 

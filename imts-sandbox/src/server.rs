@@ -128,7 +128,24 @@ async fn read_body(
     }
 }
 
+/// Answers one request and counts it (`imts_sandbox_requests_total`).
 async fn serve(
+    shared: Arc<Shared>,
+    request: http::Request<Body>,
+) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    let label = match routes::route(request.method(), request.uri().path()) {
+        Ok(endpoint) => endpoint.spec().name,
+        Err(_) if request.uri().path().starts_with("/sandbox/") => "control",
+        Err(_) => "unknown",
+    };
+    let answer = answer(shared, request).await;
+    if let Ok(response) = &answer {
+        imts_core::telemetry::sandbox_request(label, response.status().as_u16());
+    }
+    answer
+}
+
+async fn answer(
     shared: Arc<Shared>,
     request: http::Request<Body>,
 ) -> Result<http::Response<Full<Bytes>>, Dropped> {

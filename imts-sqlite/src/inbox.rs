@@ -2,7 +2,7 @@
 //! Inserts go through the journal's writer thread, so concurrent deliveries are group-committed
 //! with each other and with journal writes.
 
-use imts_core::inbox::{Inbox, InboxError, InboxRow, InboxState, Stored};
+use imts_core::inbox::{Depth, Inbox, InboxError, InboxRow, InboxState, Stored};
 use imts_core::journal::JournalError;
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -229,6 +229,22 @@ impl Inbox for SqliteInbox {
                 Some(state) => select(connection, "WHERE state = ?1", &[&state.as_str()]),
                 None => select(connection, "", &[]),
             })
+    }
+
+    fn depth(&self) -> BoxFuture<'_, Result<Depth, InboxError>> {
+        self.file.run(move |connection: &mut Connection| {
+            let (pending, oldest): (i64, Option<i64>) = connection
+                .query_row(
+                    "SELECT COUNT(*), MIN(received_at) FROM inbox WHERE state = 'pending'",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(failed)?;
+            Ok(Depth {
+                pending: u64::try_from(pending).unwrap_or(0),
+                oldest_received_at: oldest.map(time_of).transpose()?,
+            })
+        })
     }
 
     fn purge(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, InboxError>> {

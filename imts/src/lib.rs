@@ -157,6 +157,13 @@ pub mod reconcile {
     pub use imts_http_reqwest::ReconcilerHandle;
 }
 
+/// Metrics (through the `metrics` facade: install any recorder) and their table. Every
+/// name, kind and label is in [`telemetry::METRICS`]; label values come from closed sets, so no
+/// identifier, amount or personal value is ever a label.
+pub mod telemetry {
+    pub use imts_core::telemetry::*;
+}
+
 pub mod protocol {
     //! The sans-IO layer, for those who embed the protocol in a transport of their own: the
     //! endpoint table, request building and signing, the per-call driver, the token session,

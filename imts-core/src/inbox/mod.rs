@@ -25,4 +25,4 @@ mod row;
 mod store;
 
 pub use row::{InboxEvent, InboxRow, InboxState, RetryPolicy, MAX_DELAY, TRANSITIONS};
-pub use store::{Inbox, InboxError, MemoryInbox, Stored};
+pub use store::{Depth, Inbox, InboxError, MemoryInbox, Stored};

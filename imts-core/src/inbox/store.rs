@@ -86,6 +86,40 @@ pub trait Inbox: Send + Sync {
     /// Removes done rows received before `before` (their id no longer de-duplicates: keep
     /// them far longer than IMTS's 45-minute retry window); answers how many.
     fn purge(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, InboxError>>;
+
+    /// How many rows wait for the handler, and when the oldest arrived. Durable stores answer
+    /// it with one aggregate query; this default reads the pending rows.
+    fn depth(&self) -> BoxFuture<'_, Result<Depth, InboxError>> {
+        Box::pin(async move {
+            let rows = self.list(Some(InboxState::Pending)).await?;
+            Ok(Depth {
+                pending: rows.len() as u64,
+                oldest_received_at: rows.iter().map(|row| row.received_at).min(),
+            })
+        })
+    }
+}
+
+/// The backlog of an inbox ([`Inbox::depth`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Rows pending (stored and acknowledged, not yet handled).
+    pub pending: u64,
+    /// When the oldest pending row was received.
+    pub oldest_received_at: Option<Timestamp>,
+}
+
+impl Depth {
+    /// The age of the oldest pending row at `now` (zero when none).
+    #[must_use]
+    pub fn oldest_age(&self, now: Timestamp) -> std::time::Duration {
+        self.oldest_received_at
+            .map_or(std::time::Duration::ZERO, |oldest| {
+                (now.as_offset_date_time() - oldest.as_offset_date_time())
+                    .try_into()
+                    .unwrap_or(std::time::Duration::ZERO)
+            })
+    }
 }
 
 type Rows = BTreeMap<String, (InboxRow, Option<(String, Timestamp)>)>;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::enums::TransferStatus;
 use crate::journal::{Journal, JournalError, Observation, Record, RecordKey, ResumeCalls};
 use crate::models::StatusRequest;
+use crate::telemetry::{self, PollResult};
 use crate::values::{Lookup, Timestamp};
 
 use super::planner::{Mode, Plan, Planner};
@@ -97,6 +98,7 @@ pub async fn run_once(
             continue;
         }
         journal.observe(key, &Observation::Stuck, now).await?;
+        telemetry::reconciler_stuck();
         report.events.push(ReconcileEvent::Stuck {
             key: key.clone(),
             transfer_id: record.transfer_id.clone().unwrap_or_default(),
@@ -111,9 +113,13 @@ pub async fn run_once(
             continue;
         }
         report.polled += 1;
-        if let Some(event) = poll(journal, calls, record, now).await? {
-            report.events.push(event);
-        }
+        let event = poll(journal, calls, record, now).await?;
+        telemetry::reconciler_poll(match &event {
+            None => PollResult::Unchanged,
+            Some(ReconcileEvent::Changed { .. }) => PollResult::Changed,
+            Some(_) => PollResult::Failed,
+        });
+        report.events.extend(event);
     }
     Ok(report)
 }
