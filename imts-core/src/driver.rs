@@ -75,6 +75,8 @@ struct Driver {
     subject: Subject,
     /// The `endpoint` label of this call's metrics.
     label: &'static str,
+    /// The agent id (for the journal's audit log).
+    agent: String,
     started: Instant,
     attempts: u32,
     retries: u32,
@@ -210,6 +212,7 @@ impl<O: Operation> Call<O> {
             order_id,
             transfer_id,
             body,
+            agent: Some(driver.agent.clone()),
         })
     }
 
@@ -262,6 +265,7 @@ impl Driver {
         Ok(Self {
             base_url: config.base_url.clone(),
             label,
+            agent: credentials.agent_id().to_string(),
             policy: config.retry,
             primary,
             lookup,

@@ -26,6 +26,7 @@ fn intent(key: &str, op: MoneyOp, body: &[u8]) -> Intent {
         order_id: (op == MoneyOp::CreateTransfer).then(|| key.to_owned()),
         transfer_id: (op != MoneyOp::CreateTransfer).then(|| "T-1".to_owned()),
         body: body.to_vec(),
+        agent: None,
     }
 }
 

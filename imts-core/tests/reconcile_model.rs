@@ -35,6 +35,7 @@ fn created(journal: &MemoryJournal, order: &str, status: S, changed: u64) -> Rec
         order_id: Some(order.into()),
         transfer_id: None,
         body: format!("{{\"order_id\":\"{order}\"}}").into_bytes(),
+        agent: None,
     };
     block_on(journal.record(&intent, at(changed))).unwrap();
     let update = Update {

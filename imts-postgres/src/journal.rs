@@ -6,7 +6,7 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Journal, JournalError, MoneyOp, Record, RecordKey, State, Tracking, Write,
+    AuditLog, Journal, JournalError, MoneyOp, Record, RecordKey, State, Tracking, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -61,6 +61,32 @@ const MIGRATIONS: &[&str] = &[
         lease_until     TIMESTAMPTZ
     );
     CREATE INDEX imts_inbox_due ON imts_inbox (next_at) WHERE state = 'pending';",
+    // 4: the audit log (hash-chained, append-only) and who made each call.
+    "ALTER TABLE imts_journal ADD COLUMN agent TEXT;
+    CREATE TABLE audit_log (
+        seq          BIGINT PRIMARY KEY,
+        at           TIMESTAMPTZ NOT NULL,
+        agent        TEXT NOT NULL,
+        operation    TEXT NOT NULL,
+        order_id     TEXT,
+        transfer_id  TEXT,
+        request_hash TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        outcome      TEXT,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        id   INTEGER PRIMARY KEY CHECK (id = 1),
+        seq  BIGINT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    INSERT INTO audit_head (id, seq, hash)
+        VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();",
 ];
 
 /// Pool size: the writers' connections and as many again for reads and leases.
@@ -106,7 +132,7 @@ pub(crate) fn db_error(error: impl std::fmt::Display) -> JournalError {
 
 pub(crate) const COLUMNS: &str =
     "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, status, \
-     created_at, updated_at, status_at, polls, polled_at, stuck";
+     created_at, updated_at, status_at, polls, polled_at, stuck, agent";
 
 pub(crate) fn record_of(row: &Row) -> Result<Record, JournalError> {
     let key: String = row.try_get(0).map_err(db_error)?;
@@ -139,6 +165,7 @@ pub(crate) fn record_of(row: &Row) -> Result<Record, JournalError> {
         status: status.as_deref().map(TransferStatus::from),
         created_at: Timestamp::new(created),
         updated_at: Timestamp::new(updated),
+        agent: row.try_get(16).map_err(db_error)?,
         key: RecordKey(key),
     })
 }
@@ -164,8 +191,8 @@ pub(crate) async fn load(
 /// Inserts or replaces a whole record.
 pub(crate) const STORE: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,
         body_hash, state, attempts, outcome, status, created_at, updated_at, status_at, polls,
-        polled_at, stuck)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        polled_at, stuck, agent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
      ON CONFLICT (key) DO UPDATE SET
         op = excluded.op, order_id = excluded.order_id,
         transfer_id = excluded.transfer_id, body = excluded.body,
@@ -173,7 +200,8 @@ pub(crate) const STORE: &str = "INSERT INTO imts_journal (key, op, order_id, tra
         attempts = excluded.attempts, outcome = excluded.outcome,
         status = excluded.status, created_at = excluded.created_at,
         updated_at = excluded.updated_at, status_at = excluded.status_at,
-        polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck";
+        polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck,
+        agent = excluded.agent";
 
 /// Stores `record` with [`STORE`] prepared as `statement`.
 pub(crate) async fn store_with(
@@ -209,6 +237,7 @@ pub(crate) async fn store_with(
                     .as_ref()
                     .map(Timestamp::as_offset_date_time),
                 &record.tracking.stuck,
+                &record.agent,
             ],
         )
         .await
@@ -350,6 +379,24 @@ impl Journal for PostgresJournal {
         self.run(move |pool| async move {
             let client = pool.get().await.map_err(db_error)?;
             load(&client, &key, false).await?.transpose()
+        })
+    }
+
+    fn audit_log(&self) -> BoxFuture<'_, Result<AuditLog, JournalError>> {
+        self.run(move |pool| async move {
+            let mut client = pool.get().await.map_err(db_error)?;
+            // One snapshot for the entries and the head, so a concurrent append cannot look
+            // like a cut tail.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db_error)?;
+            let log = crate::audit::read(&tx).await?;
+            tx.commit().await.map_err(db_error)?;
+            Ok(log)
         })
     }
 

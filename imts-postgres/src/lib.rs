@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+mod audit;
 mod inbox;
 mod journal;
 /// A throwaway PostgreSQL cluster for tests (feature `test-util`).

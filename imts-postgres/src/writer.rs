@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::collections::BTreeMap;
 
 use deadpool_postgres::{GenericClient, Pool};
+use imts_core::journal::audit::AuditFact;
 use imts_core::journal::{batch_order, JournalError, Record, Write, GROUP_COMMIT_MAX};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::types::ToSql;
@@ -192,6 +193,7 @@ async fn commit(
     let mut current = lock_rows(tx, batch).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed: Vec<&str> = Vec::new();
+    let mut facts = Vec::new();
     for job in batch {
         let key = job.write.key().0.as_str();
         let slot = current
@@ -200,6 +202,7 @@ async fn commit(
         let answer = slot.clone().and_then(|existing| job.write.decide(existing));
         if let Ok((record, true)) = &answer {
             *slot = Ok(Some(record.clone()));
+            facts.extend(AuditFact::of(&job.write, record));
             if changed.last() != Some(&key) {
                 changed.push(key);
             }
@@ -214,6 +217,7 @@ async fn commit(
     for stored in futures_util::future::join_all(stores).await {
         stored?;
     }
+    crate::audit::append(tx, facts).await?;
     Ok((answers, !changed.is_empty()))
 }
 

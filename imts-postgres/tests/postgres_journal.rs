@@ -20,6 +20,7 @@ fn intent(key: &str, body: &str) -> Intent {
         order_id: Some(key.into()),
         transfer_id: None,
         body: body.as_bytes().to_vec(),
+        agent: Some("agent-1".into()),
     }
 }
 

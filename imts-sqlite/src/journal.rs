@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use imts_core::enums::TransferStatus;
 use imts_core::journal::{
-    Journal, JournalError, MoneyOp, Record, RecordKey, State, Tracking, Write,
+    AuditLog, Journal, JournalError, MoneyOp, Record, RecordKey, State, Tracking, Write,
 };
 use imts_core::token_store::BoxFuture;
 use imts_core::values::Timestamp;
@@ -53,13 +53,13 @@ pub(crate) fn db_error(error: rusqlite::Error) -> JournalError {
     }
 }
 
-fn text(time: Timestamp) -> String {
+pub(crate) fn text(time: Timestamp) -> String {
     time.as_offset_date_time()
         .format(&Rfc3339)
         .unwrap_or_default()
 }
 
-fn parse_time(text: &str) -> Result<Timestamp, JournalError> {
+pub(crate) fn parse_time(text: &str) -> Result<Timestamp, JournalError> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map(Timestamp::new)
         .map_err(|e| JournalError::Corrupt(format!("a stored time `{text}`: {e}")))
@@ -150,7 +150,7 @@ impl SqliteJournal {
 }
 
 const COLUMNS: &str = "key, op, order_id, transfer_id, body, body_hash, state, attempts, outcome, \
-                       status, created_at, updated_at, status_at, polls, polled_at, stuck";
+                       status, created_at, updated_at, status_at, polls, polled_at, stuck, agent";
 
 /// A row as stored, before its names and times are checked.
 struct Stored {
@@ -170,6 +170,7 @@ struct Stored {
     polls: i64,
     polled_at: Option<String>,
     stuck: bool,
+    agent: Option<String>,
 }
 
 fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<Record, JournalError>> {
@@ -190,6 +191,7 @@ fn record_of(row: &Row<'_>) -> rusqlite::Result<Result<Record, JournalError>> {
         polls: row.get(13)?,
         polled_at: row.get(14)?,
         stuck: row.get(15)?,
+        agent: row.get(16)?,
     };
     Ok(raw.into_record())
 }
@@ -222,6 +224,7 @@ impl Stored {
             state,
             attempts,
             outcome: self.outcome,
+            agent: self.agent,
         })
     }
 }
@@ -247,8 +250,8 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
         .execute(
             "INSERT INTO journal (key, op, order_id, transfer_id, body, body_hash, state, attempts,
                                   outcome, status, created_at, updated_at, status_at, polls,
-                                  polled_at, stuck)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                                  polled_at, stuck, agent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT (key) DO UPDATE SET
                 op = excluded.op, order_id = excluded.order_id,
                 transfer_id = excluded.transfer_id, body = excluded.body,
@@ -256,7 +259,8 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
                 attempts = excluded.attempts, outcome = excluded.outcome,
                 status = excluded.status, created_at = excluded.created_at,
                 updated_at = excluded.updated_at, status_at = excluded.status_at,
-                polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck",
+                polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck,
+                agent = excluded.agent",
             params![
                 record.key.0,
                 record.op.as_str(),
@@ -274,6 +278,7 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
                 i64::from(record.tracking.polls),
                 record.tracking.polled_at.map(text),
                 record.tracking.stuck,
+                record.agent,
             ],
         )
         .map(drop)
@@ -306,6 +311,14 @@ impl Journal for SqliteJournal {
     ) -> BoxFuture<'a, Result<Option<Record>, JournalError>> {
         let key = key.0.clone();
         self.run(move |connection| load(connection, &key)?.transpose())
+    }
+
+    fn audit_log(&self) -> BoxFuture<'_, Result<AuditLog, JournalError>> {
+        self.run(|connection| {
+            // One snapshot for the entries and the head.
+            let tx = connection.transaction().map_err(db_error)?;
+            crate::audit::read(&tx)
+        })
     }
 
     fn list(&self, open_only: bool) -> BoxFuture<'_, Result<Vec<Record>, JournalError>> {

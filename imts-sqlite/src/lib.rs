@@ -20,6 +20,7 @@
 //!     order_id: Some("ORD-1".into()),
 //!     transfer_id: None,
 //!     body: br#"{"order_id":"ORD-1"}"#.to_vec(),
+//!     agent: Some("agent-1".into()),
 //! };
 //! let now = Timestamp::new(time::OffsetDateTime::now_utc());
 //! // No runtime here: the call runs on this thread.
@@ -31,6 +32,7 @@
 //! # run().unwrap();
 //! ```
 
+mod audit;
 mod inbox;
 mod journal;
 mod schema;

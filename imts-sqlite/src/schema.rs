@@ -48,6 +48,30 @@ const MIGRATIONS: &[&str] = &[
         lease_until     INTEGER
     ) STRICT;
     CREATE INDEX inbox_due ON inbox (next_at) WHERE state = 'pending';",
+    // 4: the audit log (hash-chained, append-only) and who made each call.
+    "ALTER TABLE journal ADD COLUMN agent TEXT;
+    CREATE TABLE audit_log (
+        seq          INTEGER PRIMARY KEY NOT NULL,
+        at           TEXT NOT NULL,
+        agent        TEXT NOT NULL,
+        operation    TEXT NOT NULL,
+        order_id     TEXT,
+        transfer_id  TEXT,
+        request_hash TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        outcome      TEXT,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE audit_head (
+        id   INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+        seq  INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
 ];
 
 /// The newest schema version this crate knows.

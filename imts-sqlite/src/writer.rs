@@ -152,6 +152,7 @@ fn commit(connection: &mut Connection, batch: &[Job]) -> Result<(Vec<Answer>, bo
         .map_err(db_error)?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed = false;
+    let mut audit = crate::audit::Appender::default();
     for job in batch {
         let answer = match job {
             Job::Journal { write, .. } => {
@@ -161,6 +162,7 @@ fn commit(connection: &mut Connection, batch: &[Job]) -> Result<(Vec<Answer>, bo
                     .and_then(|existing| write.decide(existing));
                 if let Ok((record, true)) = &answer {
                     store(&tx, record)?;
+                    audit.append(&tx, write, record)?;
                     changed = true;
                 }
                 Answer::Journal(Box::new(answer.map(|(record, _)| record)))
@@ -174,6 +176,7 @@ fn commit(connection: &mut Connection, batch: &[Job]) -> Result<(Vec<Answer>, bo
         answers.push(answer);
     }
     if changed {
+        audit.finish(&tx)?;
         tx.commit().map_err(db_error)?;
     }
     Ok((answers, changed))

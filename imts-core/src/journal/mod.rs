@@ -10,6 +10,7 @@
 //!
 //! Storage is behind [`Journal`] (memory here; SQLite and PostgreSQL in their own crates).
 
+pub mod audit;
 mod hook;
 mod learnt;
 mod observe;
@@ -27,5 +28,5 @@ pub use record::{body_hash, Event, MoneyOp, Record, RecordKey, State, Tracking, 
 pub use resend::Resend;
 pub use resume::{judge, resume_plan, Judgement, ResumePlan};
 pub use resumer::{resume, Resolution, Resolved, ResumeCalls, RESUME_LEASE};
-pub use store::{Intent, Journal, JournalError, MemoryJournal, Update};
+pub use store::{AuditLog, Intent, Journal, JournalError, MemoryJournal, Update};
 pub use write::{batch_order, Write, GROUP_COMMIT_MAX};

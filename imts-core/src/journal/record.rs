@@ -252,6 +252,9 @@ pub struct Record {
     pub updated_at: Timestamp,
     /// What the reconciler knows of the transfer since (Create transfer records).
     pub tracking: Tracking,
+    /// The agent whose credentials made the call (`None` for records older than the audit
+    /// log).
+    pub agent: Option<String>,
 }
 
 /// A created transfer as the reconciler follows it: when its status last changed, how often it

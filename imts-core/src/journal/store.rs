@@ -7,6 +7,7 @@ use crate::enums::TransferStatus;
 use crate::token_store::BoxFuture;
 use crate::values::Timestamp;
 
+use super::audit::{AuditEntry, AuditFact, AuditHead};
 use super::observe::Observation;
 use super::record::{body_hash, Event, MoneyOp, Record, RecordKey, State, Tracking};
 use super::write::Write;
@@ -69,6 +70,8 @@ pub struct Intent {
     pub transfer_id: Option<String>,
     /// The exact body that will be sent.
     pub body: Vec<u8>,
+    /// The agent whose credentials send it (for the audit log).
+    pub agent: Option<String>,
 }
 
 impl std::fmt::Debug for Intent {
@@ -109,6 +112,7 @@ impl Intent {
             created_at: now,
             updated_at: now,
             tracking: Tracking::default(),
+            agent: self.agent.clone(),
         }
     }
 
@@ -251,6 +255,24 @@ pub trait Journal: Send + Sync {
         until: Timestamp,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<bool, JournalError>>;
+
+    /// The audit log, oldest entry first, and its stored head ([`audit`](super::audit)).
+    /// Durable stores write it in the transaction of each write it describes; a store that
+    /// keeps none answers [`JournalError::Unavailable`].
+    fn audit_log(&self) -> BoxFuture<'_, Result<AuditLog, JournalError>> {
+        ready(Err(JournalError::Unavailable(
+            "this journal keeps no audit log".into(),
+        )))
+    }
+}
+
+/// An audit log as read back: what [`Journal::audit_log`] answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditLog {
+    /// Every entry, by `seq`.
+    pub entries: Vec<AuditEntry>,
+    /// The stored head (`None` when the store has none yet).
+    pub head: Option<AuditHead>,
 }
 
 /// Records and claims in memory.
@@ -260,6 +282,7 @@ type MemoryState = BTreeMap<RecordKey, (Record, Option<(String, Timestamp)>)>;
 #[derive(Debug, Default)]
 pub struct MemoryJournal {
     inner: Mutex<MemoryState>,
+    audit: Mutex<(Vec<AuditEntry>, AuditHead)>,
 }
 
 impl MemoryJournal {
@@ -273,6 +296,14 @@ impl MemoryJournal {
         let mut inner = self.lock();
         let existing = inner.get(write.key()).map(|(record, _)| record.clone());
         let (record, changed) = write.decide(existing)?;
+        if let (true, Some(fact)) = (changed, AuditFact::of(write, &record)) {
+            let mut audit = self
+                .audit
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (entries, head) = &mut *audit;
+            entries.push(head.append(fact));
+        }
         if changed {
             // A fresh record (a refused one given way) starts without a lease.
             let lease = match write {
@@ -323,6 +354,17 @@ impl Journal for MemoryJournal {
             .collect();
         records.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
         ready(Ok(records))
+    }
+
+    fn audit_log(&self) -> BoxFuture<'_, Result<AuditLog, JournalError>> {
+        let audit = self
+            .audit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ready(Ok(AuditLog {
+            entries: audit.0.clone(),
+            head: Some(audit.1.clone()),
+        }))
     }
 
     fn claim<'a>(
