@@ -49,6 +49,9 @@ enum Command {
     /// Read and manage the callback inbox of `imts listen --inbox` (list, show, replay,
     /// discard).
     Inbox(commands::inbox::InboxArgs),
+    /// Read the journal's hash-chained audit log, and verify that no entry was edited or
+    /// deleted (exit 1 naming the first bad entry).
+    Audit(commands::audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Journal(args) => commands::journal::run(&args),
         Command::Reconcile(args) => commands::reconcile::run(&args),
         Command::Inbox(args) => commands::inbox::run(&args),
+        Command::Audit(args) => commands::audit::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

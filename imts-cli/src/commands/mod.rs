@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod call;
 pub mod crypt;
 pub mod demo;
