@@ -75,8 +75,6 @@ struct Driver {
     subject: Subject,
     /// The `endpoint` label of this call's metrics.
     label: &'static str,
-    /// The agent id (for the journal's audit log).
-    agent: String,
     started: Instant,
     attempts: u32,
     retries: u32,
@@ -192,7 +190,7 @@ impl<O: Operation> Call<O> {
     /// money. The key is the `order_id` for Create transfer, `operation:transfer_id` for a
     /// transition, and `operation:hash` for Create person/business (no key of their own).
     #[must_use]
-    pub fn journal_intent(&self) -> Option<crate::journal::Intent> {
+    pub fn journal_intent(&self, credentials: &Credentials) -> Option<crate::journal::Intent> {
         use crate::journal::{body_hash, Intent, MoneyOp, RecordKey};
         let driver = self.driver.as_ref().ok()?;
         let op = MoneyOp::of_route(driver.primary.route())?;
@@ -212,7 +210,7 @@ impl<O: Operation> Call<O> {
             order_id,
             transfer_id,
             body,
-            agent: Some(driver.agent.clone()),
+            agent: Some(credentials.agent_id().to_string()),
         })
     }
 
@@ -265,7 +263,6 @@ impl Driver {
         Ok(Self {
             base_url: config.base_url.clone(),
             label,
-            agent: credentials.agent_id().to_string(),
             policy: config.retry,
             primary,
             lookup,

@@ -156,8 +156,8 @@ impl Shell {
     /// the endpoint's template, never a raw path. No identifier, amount or personal value is
     /// ever a field.
     #[must_use]
-    pub fn call_span(&self, route: Option<&Route>) -> tracing::Span {
-        let endpoint = route.map_or("raw", crate::telemetry::endpoint_label);
+    pub fn call_span(&self, route: Option<&Route>, record: &CallRecord) -> tracing::Span {
+        let endpoint = record.endpoint;
         let method = route.map_or("", |route| route.method.as_str());
         let template = match (route, endpoint) {
             (Some(route), name) if name != "raw" => &*route.path,

@@ -173,7 +173,7 @@ impl<T: BlockingTransport + ?Sized, C: Clock + ?Sized> BlockingContext<'_, T, C>
         let wall = || Timestamp::new(self.clock.now());
         let mut call = Call::new(op, self.credentials, self.config, now(), seed);
         // Written ahead: nothing is sent unless the intent is durable.
-        let mut journal = match (self.journal, call.journal_intent()) {
+        let mut journal = match (self.journal, call.journal_intent(self.credentials)) {
             (Some(journal), Some(intent)) => {
                 match block_on(JournalHook::begin(journal, intent, wall())) {
                     Ok(hook) => Some(hook),

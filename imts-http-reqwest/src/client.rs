@@ -111,13 +111,13 @@ impl<T: AsyncTransport> AsyncClient<T> {
             now(),
             shell.next_seed(),
         );
-        let span = shell.call_span(call.route());
-        let started = Instant::now();
         let mut record = CallRecord::new(call.route());
+        let span = shell.call_span(call.route(), &record);
+        let started = Instant::now();
         let wall = || Timestamp::new(OffsetDateTime::now_utc());
         let result = async {
             // Written ahead: nothing is sent unless the intent is durable.
-            let mut journal = match (shell.journal(), call.journal_intent()) {
+            let mut journal = match (shell.journal(), call.journal_intent(shell.credentials())) {
                 (Some(journal), Some(intent)) => {
                     Some(JournalHook::begin(journal, intent, wall()).await?)
                 }

@@ -64,7 +64,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
     pub fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let shell = &self.inner.shell;
         let route = op.route();
-        let span = shell.call_span(Some(&route));
+        let record = CallRecord::new(Some(&route));
+        let span = shell.call_span(Some(&route), &record);
         let _entered = span.enter();
         let started = Instant::now();
         let (result, attempts, http_status) =
@@ -74,7 +75,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
             http_status,
             elapsed: started.elapsed(),
             outcome: CallOutcome::of(&result),
-            ..CallRecord::new(Some(&route))
+            ..record
         }
         .finish(&span);
         result

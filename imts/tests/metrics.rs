@@ -15,7 +15,6 @@ use imts_core::signature::CanonicalParams;
 use imts_crypto::{AgentSecret, Signer};
 use imts_sandbox::{AgentConfig, BackgroundSandbox, FaultRule, SandboxConfig};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use metrics_util::MetricKind;
 
 const KEY: &str = "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4";
 const SECRET: &str = "metrics-secret";
@@ -31,8 +30,7 @@ fn snapshot(snapshotter: &Snapshotter) -> Metrics {
         .into_vec()
         .into_iter()
         .map(|(key, _, _, value)| {
-            let (kind, key) = key.into_parts();
-            let _: MetricKind = kind;
+            let (_, key) = key.into_parts();
             let mut labels: Vec<_> = key
                 .labels()
                 .map(|l| (l.key().to_owned(), l.value().to_owned()))
@@ -43,13 +41,17 @@ fn snapshot(snapshotter: &Snapshotter) -> Metrics {
         .collect()
 }
 
-fn counter(metrics: &Metrics, name: &str, labels: &[(&str, &str)]) -> u64 {
+fn get<'m>(metrics: &'m Metrics, name: &str, labels: &[(&str, &str)]) -> Option<&'m DebugValue> {
     let mut labels: Vec<_> = labels
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     labels.sort();
-    match metrics.get(&(name.to_owned(), labels)) {
+    metrics.get(&(name.to_owned(), labels))
+}
+
+fn counter(metrics: &Metrics, name: &str, labels: &[(&str, &str)]) -> u64 {
+    match get(metrics, name, labels) {
         Some(DebugValue::Counter(n)) => *n,
         None => 0,
         Some(other) => panic!("{name} is not a counter: {other:?}"),
@@ -57,12 +59,7 @@ fn counter(metrics: &Metrics, name: &str, labels: &[(&str, &str)]) -> u64 {
 }
 
 fn samples(metrics: &Metrics, name: &str, labels: &[(&str, &str)]) -> usize {
-    let mut labels: Vec<_> = labels
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    labels.sort();
-    match metrics.get(&(name.to_owned(), labels)) {
+    match get(metrics, name, labels) {
         Some(DebugValue::Histogram(values)) => values.len(),
         None => 0,
         Some(other) => panic!("{name} is not a histogram: {other:?}"),
@@ -345,7 +342,7 @@ fn inbox_runs_and_depth_are_measured() {
         ),
         2
     );
-    match metrics.get(&(telemetry::INBOX_DEPTH.to_owned(), vec![])) {
+    match get(&metrics, telemetry::INBOX_DEPTH, &[]) {
         Some(DebugValue::Gauge(depth)) => assert_eq!(depth.into_inner(), 0.0),
         other => panic!("imts_inbox_depth: {other:?}"),
     }

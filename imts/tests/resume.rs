@@ -33,14 +33,15 @@ fn now() -> Timestamp {
 
 /// The intent a journaled client would record for `op` (the exact signed body).
 fn intent_of<O: Operation>(op: &O, agent: &AgentConfig, base_url: &str, seed: u64) -> Intent {
+    let credentials = credentials(agent);
     Call::new(
         op,
-        &credentials(agent),
+        &credentials,
         &Config::new(base_url),
         Instant::now(),
         seed,
     )
-    .journal_intent()
+    .journal_intent(&credentials)
     .expect("a money-moving call")
 }
 
