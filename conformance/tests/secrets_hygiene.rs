@@ -1,7 +1,8 @@
 //! Secrets hygiene: a whole life cycle through both clients with every tracing event captured at
 //! TRACE, every public type formatted with `{:?}`, every error message collected, and all of it
 //! scanned for the agent secret, the partner key (raw, hex, Base64), the access and refresh
-//! tokens, and every personal-data value used. Zero hits. Secret types zeroize on drop, by
+//! tokens, and every personal-data value used; the same for every span and metric exported
+//! through OpenTelemetry (`imts::otel`, in-memory exporters). Zero hits. Secret types zeroize on drop, by
 //! `zeroize`'s own guarantee (`ZeroizeOnDrop`).
 
 use std::io::Write;
@@ -16,6 +17,11 @@ use imts::types::OriginatorType;
 use imts::{AgentSecret, Config, Credentials, PartnerKey};
 use imts_conformance::{person, transfer};
 use imts_sandbox::{AgentConfig, BackgroundSandbox, SandboxConfig};
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use tracing_subscriber::layer::SubscriberExt as _;
 
 const SECRET: &str = "hygiene-Agent-Secret-42";
 const RAW_KEY: &str = "0123456789abcdef0123456789ABCDEF";
@@ -31,6 +37,62 @@ impl Write for Capture {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// OpenTelemetry's in-memory exporters, for every span and metric the SDK exports.
+struct Exported {
+    spans: InMemorySpanExporter,
+    tracers: SdkTracerProvider,
+    metrics: InMemoryMetricExporter,
+    meters: SdkMeterProvider,
+}
+
+impl Exported {
+    /// Makes the exporters and installs the SDK's metrics recorder onto their meter.
+    fn install() -> Self {
+        let spans = InMemorySpanExporter::default();
+        let tracers = SdkTracerProvider::builder()
+            .with_simple_exporter(spans.clone())
+            .build();
+        let metrics = InMemoryMetricExporter::default();
+        let meters = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(metrics.clone()).build())
+            .build();
+        imts::otel::install_metrics(meters.meter(imts::otel::SCOPE))
+            .expect("the only metrics recorder in this test binary");
+        Self {
+            spans,
+            tracers,
+            metrics,
+            meters,
+        }
+    }
+
+    fn tracer(&self) -> opentelemetry_sdk::trace::SdkTracer {
+        self.tracers.tracer(imts::otel::SCOPE)
+    }
+
+    /// Every span (name, attributes, events, status) and every metric (name, attribute sets),
+    /// as text.
+    fn text(&self) -> String {
+        self.tracers.force_flush().unwrap();
+        self.meters.force_flush().unwrap();
+        let mut text = String::new();
+        for span in self.spans.get_finished_spans().unwrap() {
+            text += &format!(
+                "{} {:?} {:?} {:?}\n",
+                span.name, span.attributes, span.events.events, span.status
+            );
+        }
+        for resource in self.metrics.get_finished_metrics().unwrap() {
+            for scope in resource.scope_metrics() {
+                for metric in scope.metrics() {
+                    text += &format!("{} {:?}\n", metric.name(), metric.data());
+                }
+            }
+        }
+        text
     }
 }
 
@@ -80,11 +142,14 @@ impl BlockingTransport for RecordingBlocking {
 fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
     let capture = Capture::default();
     let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let exported = Exported::install();
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || writer.clone())
+                .with_ansi(false),
+        )
+        .with(imts::otel::layer(exported.tracer()));
     // Global, so events from every thread (runtime workers, the sandbox's threads) are captured.
     tracing::subscriber::set_global_default(subscriber)
         .expect("the only subscriber in this test binary");
@@ -238,7 +303,12 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
     assert!(tokens.len() >= 4, "the tokens issued were recorded");
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("imts.call"), "tracing was captured");
-    let haystack = format!("{logs}\n{}", shown.join("\n"));
+    let otel = exported.text();
+    assert!(
+        otel.contains("url.template") && otel.contains("imts_client_attempts_total"),
+        "spans and metrics were exported"
+    );
+    let haystack = format!("{logs}\n{}\n{otel}", shown.join("\n"));
     // Positive controls: what may be shown is found, so the scan sees what it should.
     assert!(
         haystack.contains("hygiene-agent")
@@ -267,7 +337,7 @@ fn nothing_secret_or_personal_reaches_logs_debug_or_errors() {
         .map(|(name, _)| name.clone())
         .collect();
     assert!(hits.is_empty(), "leaked: {hits:?}");
-    println!("hygiene: scanned {} bytes of TRACE logs and {} Debug/error strings for {} secrets and personal values: 0 hits", logs.len(), shown.len(), needles.len());
+    println!("hygiene: scanned {} bytes of TRACE logs, {} bytes of exported spans and metrics and {} Debug/error strings for {} secrets and personal values: 0 hits", logs.len(), otel.len(), shown.len(), needles.len());
 }
 
 #[test]

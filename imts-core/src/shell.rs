@@ -285,13 +285,15 @@ impl CallRecord {
     /// Records the outcome in `span` and in the call metrics.
     pub fn finish(self, span: &tracing::Span) {
         let ok = self.outcome == CallOutcome::Ok;
-        span.record("attempts", self.attempts);
+        // Integers as i64: OpenTelemetry has no unsigned attributes (tracing-opentelemetry
+        // would export a u64 as its text).
+        span.record("attempts", i64::from(self.attempts));
         if self.http_status != 0 {
-            span.record("http.response.status_code", self.http_status);
+            span.record("http.response.status_code", i64::from(self.http_status));
         }
         span.record(
             "duration_ms",
-            u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
+            i64::try_from(self.elapsed.as_millis()).unwrap_or(i64::MAX),
         );
         span.record("ok", ok);
         if !ok {

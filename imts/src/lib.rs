@@ -17,6 +17,7 @@
 //! | [`error`] | the parts of an [`Error`]: API errors, transport errors |
 //! | [`stores`] | token stores shared by several instances |
 //! | [`callbacks`] | receiving notifications (feature `callbacks`) |
+//! | [`telemetry`] | the metrics the SDK records (names, kinds, labels); `otel` (feature `otel`) exports them and the spans to OpenTelemetry |
 //! | [`protocol`] | the sans-IO layer, for those who embed it in their own transport |
 //!
 //! The wire contract this SDK implements is in the repository's
@@ -163,6 +164,9 @@ pub mod reconcile {
 pub mod telemetry {
     pub use imts_core::telemetry::*;
 }
+
+#[cfg(feature = "otel")]
+pub mod otel;
 
 pub mod protocol {
     //! The sans-IO layer, for those who embed the protocol in a transport of their own: the
