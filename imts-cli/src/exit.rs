@@ -35,6 +35,14 @@ impl CliError {
         }
     }
 
+    /// Exit 4: a server could not be reached or did not answer.
+    pub fn transport(message: impl Into<String>) -> Self {
+        Self {
+            code: 4,
+            message: message.into(),
+        }
+    }
+
     /// Exit 3 (API error), 4 (transport) or 2 (invalid request) for a client error.
     pub fn from_api(error: &imts::Error) -> Self {
         let code = match error {

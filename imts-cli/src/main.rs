@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod exit;
 mod input;
+mod metrics_endpoint;
 mod output;
 
 use std::process::ExitCode;
@@ -35,7 +36,7 @@ enum Command {
     /// Run a whole transfer life cycle (every endpoint) against the embedded sandbox or --base-url.
     Demo(commands::demo::DemoArgs),
     /// Run the local IMTS sandbox server.
-    Sandbox(imts_sandbox::cli::SandboxArgs),
+    Sandbox(commands::sandbox::SandboxCommandArgs),
     /// Receive callback notifications (secret from IMTS_AGENT_SECRET), one JSON line each.
     Listen(commands::listen::ListenArgs),
     /// Perform one API call (credentials from IMTS_AGENT_ID, IMTS_AGENT_SECRET, IMTS_PARTNER_KEY).
@@ -49,6 +50,9 @@ enum Command {
     /// Read and manage the callback inbox of `imts listen --inbox` (list, show, replay,
     /// discard).
     Inbox(commands::inbox::InboxArgs),
+    /// Sign a notification body with IMTS_AGENT_SECRET and POST it to a receiver; print the
+    /// receiver's status and body (exit 1 unless it answered 2xx).
+    Send(commands::send::SendArgs),
     /// Read the journal's hash-chained audit log, and verify that no entry was edited or
     /// deleted (exit 1 naming the first bad entry).
     Audit(commands::audit::AuditArgs),
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => commands::reconcile::run(&args),
         Command::Inbox(args) => commands::inbox::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
+        Command::Send(args) => commands::send::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,8 @@ pub struct ListenArgs {
     /// up at once the rows it held when it stopped. Give each instance of a fleet its own.
     #[arg(long, value_name = "NAME", default_value = "imts-listen")]
     worker_name: String,
+    #[command(flatten)]
+    metrics: crate::metrics_endpoint::MetricsArgs,
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -71,6 +73,7 @@ pub async fn print(delivery: Delivery) -> Result<(), HandlerError> {
 /// Runs the receiver until Ctrl-C.
 pub fn run(args: &ListenArgs) -> Result<(), CliError> {
     let secret = input::agent_secret()?;
+    args.metrics.start()?;
     // Opened before the runtime: a PostgreSQL journal brings a runtime of its own.
     let journal = args
         .journal

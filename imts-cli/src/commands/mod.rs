@@ -9,4 +9,5 @@ pub mod journal;
 pub mod listen;
 pub mod reconcile;
 pub mod sandbox;
+pub mod send;
 pub mod sign;

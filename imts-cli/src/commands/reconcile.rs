@@ -37,6 +37,8 @@ pub struct ReconcileArgs {
     /// Which client to use.
     #[arg(long, value_enum, default_value = "blocking")]
     transport: Transport,
+    #[command(flatten)]
+    metrics: crate::metrics_endpoint::MetricsArgs,
 }
 
 /// An event as a JSON line (ids and statuses only: never personal data).
@@ -85,6 +87,7 @@ pub fn run(args: &ReconcileArgs) -> Result<(), CliError> {
         imts::Config::new(&args.base_url),
         Some(&args.journal),
     )?;
+    args.metrics.start()?;
     let schedule = Schedule::default()
         .with_horizon(Duration::from_secs(args.horizon_hours.saturating_mul(3600)))
         .with_max_polls_per_second(args.max_polls_per_second);
