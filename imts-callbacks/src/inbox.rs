@@ -152,7 +152,8 @@ impl<H: Handler, C: Clock + Send + Sync> InboxWorker<H, C> {
             ),
             Ok(notification) => {
                 let attempt = row.attempts.saturating_add(1);
-                let run = AssertUnwindSafe(self.processor.deliver(notification, attempt));
+                let run =
+                    AssertUnwindSafe(self.processor.deliver(notification, &row.body, attempt));
                 let result = match run.catch_unwind().await {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(Failure::Handler(error))) => Err(error.to_string()),

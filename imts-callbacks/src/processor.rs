@@ -41,6 +41,9 @@ pub struct Delivery {
     /// Which run of the handler this is for the notification (1 the first; an inbox retries
     /// with backoff): with `notification_id`, what makes a handler's effects idempotent.
     pub attempt: u32,
+    /// The body exactly as received, the bytes `pg_sig` was verified over (to forward or
+    /// archive them unchanged).
+    pub raw: std::sync::Arc<[u8]>,
 }
 
 /// Why a delivery did not complete.
@@ -326,7 +329,7 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             }
             Err(_) => return self.store_unavailable(),
         }
-        match self.deliver(notification, 1).await {
+        match self.deliver(notification, body, 1).await {
             Ok(()) => {
                 if self.seen.complete(&id, self.clock.now()).await.is_err() {
                     // Handled but not marked: a retry may be handled again; say so by status.
@@ -353,6 +356,7 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
     pub(crate) async fn deliver(
         &self,
         notification: Notification,
+        raw: &[u8],
         attempt: u32,
     ) -> Result<(), Failure> {
         let status_change = match &notification {
@@ -385,6 +389,7 @@ impl<H: Handler, C: Clock + Send + Sync> Processor<H, C> {
             notification,
             applied,
             attempt,
+            raw: raw.into(),
         };
         if let Err(error) = self.handler.handle(delivery).await {
             self.counters.bump(HANDLER_FAILURES);

@@ -40,8 +40,60 @@ pub struct ListenArgs {
     /// up at once the rows it held when it stopped. Give each instance of a fleet its own.
     #[arg(long, value_name = "NAME", default_value = "imts-listen")]
     worker_name: String,
+    /// Forward each verified, first-seen notification's exact bytes to your app (POST to URL)
+    /// before acknowledging: IMTS gets 200 when the app answered 2xx, else 500 (and delivers
+    /// it again, forwarded again).
+    #[arg(long, value_name = "URL")]
+    forward_to: Option<String>,
     #[command(flatten)]
     metrics: crate::metrics_endpoint::MetricsArgs,
+}
+
+/// How long the app behind `--forward-to` has to answer: within the 10 s IMTS waits.
+const FORWARD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// `--forward-to`: posts a delivery's raw bytes to the developer's app.
+struct Forwarder {
+    url: String,
+    transport: imts::protocol::ReqwestTransport,
+}
+
+impl Forwarder {
+    fn new(url: &str) -> Result<Self, CliError> {
+        url.parse::<http::Uri>()
+            .map_err(|e| CliError::usage(format!("--forward-to {url}: {e}")))?;
+        let transport = imts::protocol::ReqwestTransport::new(imts::config::Timeouts::default())
+            .map_err(|e| CliError::usage(format!("--forward-to: {e}")))?;
+        Ok(Self {
+            url: url.to_owned(),
+            transport,
+        })
+    }
+
+    /// Posts the bytes; the app's non-2xx answer or silence is a handler failure.
+    async fn forward(&self, delivery: &Delivery) -> Result<(), HandlerError> {
+        use imts::protocol::transport::AsyncTransport as _;
+        let request = http::Request::post(&self.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(delivery.raw.to_vec())
+            .map_err(|e| HandlerError(format!("--forward-to: {e}")))?;
+        let id = delivery.notification.notification_id();
+        let answer = self
+            .transport
+            .send(request, FORWARD_TIMEOUT)
+            .await
+            .map_err(|e| HandlerError(format!("forwarding {id} to {}: {e}", self.url)))?;
+        let status = answer.status();
+        eprintln!("imts listen: forwarded {id} to {}: {status}", self.url);
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(HandlerError(format!(
+                "the app at {} answered {status}",
+                self.url
+            )))
+        }
+    }
 }
 
 /// The JSON line for a delivery: the notification's fields (without `pg_sig`) and `applied`.
@@ -97,7 +149,22 @@ pub fn run(args: &ListenArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::usage(e.to_string()))?;
         eprintln!("imts listen: accepting notifications at http://{addr}/ (any path)");
-        let mut processor = Processor::new(Verifier::new(secret), print);
+        let forwarder = args
+            .forward_to
+            .as_deref()
+            .map(Forwarder::new)
+            .transpose()?
+            .map(Arc::new);
+        let handler = move |delivery: Delivery| {
+            let forwarder = forwarder.clone();
+            async move {
+                if let Some(forwarder) = forwarder {
+                    forwarder.forward(&delivery).await?;
+                }
+                print(delivery).await
+            }
+        };
+        let mut processor = Processor::new(Verifier::new(secret), handler);
         if let Some(url) = &args.redis {
             let namespace = std::env::var("IMTS_AGENT_ID").unwrap_or_else(|_| "default".into());
             let unusable =
