@@ -16,6 +16,7 @@ use imts_core::values::{mask_identifier, Amount, Timestamp};
 use imts_crypto::Signer;
 use serde::Serialize;
 
+use crate::callback_log::{Attempt, DeliveryState, LoggedCallback};
 use crate::routes::Ctx;
 use crate::server::Shared;
 use crate::state::TransferRecord;
@@ -32,6 +33,47 @@ pub struct Outgoing {
     pub url: String,
     /// The signed JSON body (the same bytes on every retry).
     pub body: Vec<u8>,
+    /// Its `notification_id`.
+    pub notification_id: String,
+    /// `status_update` or `transfer_received`.
+    pub kind: &'static str,
+    /// The transfer it is about.
+    pub transfer_id: String,
+}
+
+impl Outgoing {
+    /// The notification a log entry recorded, to deliver again.
+    #[must_use]
+    pub fn from_logged(entry: &LoggedCallback) -> Self {
+        Self {
+            url: entry.recipient.clone(),
+            body: entry.payload.get().as_bytes().to_vec(),
+            notification_id: entry.notification_id.clone(),
+            kind: if entry.kind == "transfer_received" {
+                "transfer_received"
+            } else {
+                "status_update"
+            },
+            transfer_id: entry.transfer_id.clone(),
+        }
+    }
+
+    /// Its entry in the callback log (pending, no attempt yet).
+    #[must_use]
+    pub fn logged(&self) -> Option<LoggedCallback> {
+        let payload =
+            serde_json::value::RawValue::from_string(String::from_utf8(self.body.clone()).ok()?)
+                .ok()?;
+        Some(LoggedCallback {
+            notification_id: self.notification_id.clone(),
+            kind: self.kind.to_owned(),
+            transfer_id: self.transfer_id.clone(),
+            recipient: self.url.clone(),
+            payload,
+            attempts: Vec::new(),
+            state: DeliveryState::Pending,
+        })
+    }
 }
 
 /// Serializes `notification`, signs every field but `pg_sig` with `signer`, and returns the body.
@@ -46,61 +88,78 @@ fn signed_body<T: Serialize>(
     serde_json::to_vec(notification).ok()
 }
 
-/// Records the notifications a status change causes.
+/// Records the notifications a status change causes: a status update to the owner, and when
+/// the transfer became collectable, `transfer_received` to its receivers.
 pub fn status_changed(
     ctx: &mut Ctx<'_>,
     record: &TransferRecord,
     previous: Option<TransferStatus>,
 ) {
+    status_update(ctx, record, previous);
+    if record.status == TransferStatus::Process {
+        transfer_received(ctx, record);
+    }
+}
+
+/// A status update of `record`'s current status, to its owner (if it has a callback URL).
+pub fn status_update(ctx: &mut Ctx<'_>, record: &TransferRecord, previous: Option<TransferStatus>) {
     let owner = &ctx.state.partners[record.owner];
-    if let Some(url) = &owner.callback_url {
-        let mut update = StatusUpdate {
-            r#type: NotificationType::StatusUpdate,
-            notification_id: uuid::Uuid::new_v4().to_string(),
-            transfer_id: record.to_wire().transfer_id,
-            order_id: record.order_id.parse().ok(),
-            status: record.status.clone(),
-            previous_status: previous,
-            updated_at: Timestamp::new(record.updated_at),
-            pg_sig: None,
-            extra: Extra::default(),
-        };
-        if let Some(body) = signed_body(&mut update, |u, s| u.pg_sig = Some(s), &owner.signer) {
-            ctx.out.push(Outgoing {
-                url: url.clone(),
-                body,
-            });
-        }
-    }
-    if record.status != TransferStatus::Process {
+    let Some(url) = &owner.callback_url else {
         return;
+    };
+    let transfer_id = record.to_wire().transfer_id;
+    let mut update = StatusUpdate {
+        r#type: NotificationType::StatusUpdate,
+        notification_id: uuid::Uuid::new_v4().to_string(),
+        transfer_id: transfer_id.clone(),
+        order_id: record.order_id.parse().ok(),
+        status: record.status.clone(),
+        previous_status: previous,
+        updated_at: Timestamp::new(record.updated_at),
+        pg_sig: None,
+        extra: Extra::default(),
+    };
+    if let Some(body) = signed_body(&mut update, |u, s| u.pg_sig = Some(s), &owner.signer) {
+        ctx.out.push(Outgoing {
+            url: url.clone(),
+            body,
+            notification_id: update.notification_id.clone(),
+            kind: "status_update",
+            transfer_id: transfer_id.to_string(),
+        });
     }
-    // Collectable now: tell the named agent, or (on demand) every other partner.
+}
+
+/// `transfer_received` for `record`: to the named agent, or every other partner.
+pub fn transfer_received(ctx: &mut Ctx<'_>, record: &TransferRecord) {
     let receivers: Vec<usize> = match &record.target_agent_id {
         Some(target) => ctx.state.partner_index(target).into_iter().collect(),
         None => (0..ctx.state.partners.len())
             .filter(|&i| i != record.owner)
             .collect(),
     };
+    let (Ok(amount_target), Ok(currency_target)) = (
+        Amount::new(record.amount_target),
+        record
+            .currency_target
+            .parse::<imts_core::values::Currency>(),
+    ) else {
+        return;
+    };
     for index in receivers {
         let partner = &ctx.state.partners[index];
         let Some(url) = &partner.callback_url else {
             continue;
         };
-        let Ok(amount_target) = Amount::new(record.amount_target) else {
-            continue;
-        };
-        let Ok(currency_target) = record.currency_target.parse() else {
-            continue;
-        };
+        let transfer_id = record.to_wire().transfer_id;
         let mut received = TransferReceived {
             r#type: NotificationType::TransferReceived,
             notification_id: uuid::Uuid::new_v4().to_string(),
-            transfer_id: record.to_wire().transfer_id,
+            transfer_id: transfer_id.clone(),
             destination_type: record.destination_type.clone(),
             destination_identifier: mask_identifier(&record.destination_identifier),
             amount_target,
-            currency_target,
+            currency_target: currency_target.clone(),
             transfer_code: Some(record.transfer_code.clone()),
             created_at: Timestamp::new(record.created_at),
             pg_sig: None,
@@ -110,6 +169,9 @@ pub fn status_changed(
             ctx.out.push(Outgoing {
                 url: url.clone(),
                 body,
+                notification_id: received.notification_id.clone(),
+                kind: "transfer_received",
+                transfer_id: transfer_id.to_string(),
             });
         }
     }
@@ -124,23 +186,68 @@ fn acknowledged(status: u16, body: &[u8]) -> bool {
             .unwrap_or(false)
 }
 
-/// Delivers one notification in the background, retrying as IMTS does (unless
+/// Logs a new notification and delivers it in the background, retrying as IMTS does (unless
 /// `--callback-loss` drops it; during `--callback-outage` attempts are refused).
 pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
-    if shared.lose_callback() {
-        shared.with_state(|s| s.stats.callbacks_lost += 1);
-        return;
+    let lost = shared.lose_callback();
+    shared.with_state(|s| {
+        if let Some(mut entry) = outgoing.logged() {
+            if lost {
+                entry.state = DeliveryState::Lost;
+            }
+            s.callback_log.push(entry);
+        }
+        if lost {
+            s.stats.callbacks_lost += 1;
+        }
+    });
+    if !lost {
+        deliver(shared, outgoing);
     }
+}
+
+/// Delivers a logged notification again, from its first attempt (the control API's resend).
+pub fn resend(shared: Arc<Shared>, outgoing: Outgoing) {
+    shared.with_state(|s| {
+        if let Some(entry) = s.callback_log.get_mut(&outgoing.notification_id) {
+            entry.state = DeliveryState::Pending;
+        }
+    });
+    deliver(shared, outgoing);
+}
+
+/// Records one attempt in the log.
+fn record_attempt(shared: &Shared, id: &str, attempt: Attempt, end: Option<DeliveryState>) {
+    shared.with_state(|s| {
+        if let Some(entry) = s.callback_log.get_mut(id) {
+            entry.attempts.push(attempt);
+            if let Some(state) = end {
+                entry.state = state;
+            }
+        }
+    });
+}
+
+/// The delivery task: the first attempt and the retries.
+fn deliver(shared: Arc<Shared>, outgoing: Outgoing) {
     tokio::spawn(async move {
         let client: Client<_, Full<bytes::Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
         let interval = RETRY_INTERVAL.div_f64(shared.config.time_scale.max(f64::MIN_POSITIVE));
+        let id = outgoing.notification_id.as_str();
         for attempt in 0..=RETRIES {
             if attempt > 0 {
                 tokio::time::sleep(interval).await;
             }
+            let last = attempt == RETRIES;
+            let failed = Attempt {
+                status: None,
+                acknowledged: false,
+            };
+            let give_up = last.then_some(DeliveryState::Abandoned);
             if shared.in_callback_outage() {
                 shared.with_state(|s| s.stats.callbacks_refused_outage += 1);
+                record_attempt(&shared, id, failed, give_up);
                 continue;
             }
             shared.with_state(|s| s.stats.callbacks_sent += 1);
@@ -154,13 +261,26 @@ pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
                 let response = client.request(request).await.ok()?;
                 let status = response.status().as_u16();
                 let body = response.into_body().collect().await.ok()?.to_bytes();
-                Some(acknowledged(status, &body))
+                Some((status, acknowledged(status, &body)))
             };
-            if let Ok(Some(true)) =
-                tokio::time::timeout(shared.config.callback_timeout, exchange).await
-            {
-                shared.with_state(|s| s.stats.callbacks_acknowledged += 1);
-                return;
+            match tokio::time::timeout(shared.config.callback_timeout, exchange).await {
+                Ok(Some((status, true))) => {
+                    shared.with_state(|s| s.stats.callbacks_acknowledged += 1);
+                    let done = Attempt {
+                        status: Some(status),
+                        acknowledged: true,
+                    };
+                    record_attempt(&shared, id, done, Some(DeliveryState::Acknowledged));
+                    return;
+                }
+                Ok(Some((status, false))) => {
+                    let refused = Attempt {
+                        status: Some(status),
+                        acknowledged: false,
+                    };
+                    record_attempt(&shared, id, refused, give_up);
+                }
+                _ => record_attempt(&shared, id, failed, give_up),
             }
         }
         shared.with_state(|s| s.stats.callbacks_abandoned += 1);

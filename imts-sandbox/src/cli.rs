@@ -44,6 +44,9 @@ pub struct SandboxArgs {
     /// Refuse every notification delivery for this long from start (retries follow as usual).
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub callback_outage: u64,
+    /// Require `Authorization: Bearer TOKEN` on the control API (`/sandbox/v1/`).
+    #[arg(long, value_name = "TOKEN", env = "IMTS_SANDBOX_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
 }
 
 impl SandboxArgs {
@@ -69,6 +72,7 @@ impl SandboxArgs {
             seed: self.seed,
             callback_loss: self.callback_loss,
             callback_outage: Duration::from_secs(self.callback_outage),
+            control_token: self.control_token.clone(),
             ..SandboxConfig::default()
         })
     }

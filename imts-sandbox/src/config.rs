@@ -210,6 +210,8 @@ pub struct SandboxConfig {
     pub callback_loss: f64,
     /// Every delivery attempt is refused for this long from the start (retries still follow).
     pub callback_outage: Duration,
+    /// When set, the control API (`/sandbox/v1/`) requires `Authorization: Bearer TOKEN`.
+    pub control_token: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -228,6 +230,7 @@ impl Default for SandboxConfig {
             callback_timeout: Duration::from_secs(10),
             callback_loss: 0.0,
             callback_outage: Duration::ZERO,
+            control_token: None,
         }
     }
 }

@@ -18,10 +18,13 @@
 //!
 //! The conventions users and tests rely on are those of `docs/contract.md`, "The sandbox".
 
+pub mod callback_log;
 mod callbacks;
 pub mod cli;
 mod clock;
 pub mod config;
+mod control;
+mod control_client;
 mod failure;
 mod faults;
 mod pdf;
@@ -36,6 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use config::{AgentConfig, CallbackTarget, FaultKind, FaultRule, SandboxConfig};
+pub use control_client::{Control, ControlError};
 pub use state::Stats;
 use tokio::sync::watch;
 
@@ -118,6 +122,7 @@ impl Sandbox {
             transfers: Default::default(),
             orders: Default::default(),
             stats: Stats::default(),
+            callback_log: callback_log::CallbackLog::default(),
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
         };

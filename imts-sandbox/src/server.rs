@@ -154,6 +154,29 @@ async fn answer(
         let stats = shared.with_state(|s| serde_json::to_vec(&s.stats).unwrap_or_default());
         return Ok(json(200, stats));
     }
+    if let Some(rest) = path.strip_prefix(crate::control::PREFIX) {
+        let authorization = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if !crate::control::authorized(&shared, authorization) {
+            return Ok(failure(&Failure::unauthorized(
+                "the control API needs `Authorization: Bearer` and the --control-token",
+            )));
+        }
+        let method = request.method().clone();
+        let rest = rest.to_owned();
+        let (_, body) = match read_body(&shared, request).await {
+            Ok(read) => read,
+            Err(f) => return Ok(failure(&f)),
+        };
+        return Ok(
+            match crate::control::answer(&shared, &method, &rest, &body) {
+                Ok((status, value)) => json(status, serde_json::to_vec(&value).unwrap_or_default()),
+                Err(f) => failure(&f),
+            },
+        );
+    }
     let endpoint = match routes::route(request.method(), &path) {
         Ok(endpoint) => endpoint,
         Err(f) => return Ok(failure(&f)),

@@ -216,6 +216,8 @@ pub struct State {
     pub orders: HashMap<(usize, String), String>,
     /// Counters.
     pub stats: Stats,
+    /// Every notification made, and its deliveries (the control API's callback log).
+    pub callback_log: crate::callback_log::CallbackLog,
     /// Token lifetimes.
     pub access_ttl: Duration,
     /// Refresh token lifetime.

@@ -1,0 +1,181 @@
+//! The control API under `/sandbox/v1/` (`docs/contract.md`, "The sandbox's control API"): no
+//! IMTS signature or token (a bearer `--control-token` when one is set); it moves transfers
+//! along the life cycle, and lists, resends and emits notifications. It adds behaviour to the
+//! sandbox and changes nothing of the IMTS contract.
+
+use std::sync::Arc;
+
+use imts_core::enums::{ErrorCode, TransferStatus};
+use imts_core::lifecycle::{is_final, TRANSITIONS};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::callbacks::{self, Outgoing};
+use crate::failure::Failure;
+use crate::routes::Ctx;
+use crate::server::Shared;
+
+/// The control API's path prefix.
+pub const PREFIX: &str = "/sandbox/v1/";
+
+/// A control answer: status and JSON body.
+pub type Answer = Result<(u16, serde_json::Value), Failure>;
+
+/// `POST .../transfers/{id}/advance`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    to: TransferStatus,
+    #[serde(default)]
+    error_code: Option<ErrorCode>,
+}
+
+/// `POST .../callbacks/emit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Emit {
+    transfer_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|e| Failure::malformed(format!("control API: {e}")))
+}
+
+/// Whether the request carries the control token (always, when none is configured).
+#[must_use]
+pub fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq as _;
+    let Some(token) = &shared.config.control_token else {
+        return true;
+    };
+    let given = authorization
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// Answers one control request (the path after [`PREFIX`]).
+pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u8]) -> Answer {
+    let segments: Vec<&str> = path.split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["callbacks"]) => {
+            let log = shared.with_state(|s| s.callback_log.iter().cloned().collect::<Vec<_>>());
+            Ok((200, json!({ "callbacks": log })))
+        }
+        ("POST", ["callbacks", id, "resend"]) => resend(shared, id),
+        ("POST", ["callbacks", "emit"]) => emit(shared, parse(body)?),
+        ("POST", ["transfers", id, "advance"]) => advance(shared, id, parse(body)?),
+        _ => Err(Failure::not_found(format!(
+            "no control route {method} {PREFIX}{path}"
+        ))),
+    }
+}
+
+/// Runs `f` on a context acting as the transfer's owner, then delivers what it queued.
+fn as_owner<T>(
+    shared: &Arc<Shared>,
+    transfer_id: &str,
+    f: impl FnOnce(&mut Ctx<'_>, String) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let now = shared.clock.now();
+    let mut out: Vec<Outgoing> = Vec::new();
+    let result = shared.with_state(|state| {
+        let owner = state
+            .transfers
+            .get(transfer_id)
+            .map(|t| t.owner)
+            .ok_or_else(|| Failure::not_found(format!("no transfer {transfer_id}")))?;
+        let mut ctx = Ctx {
+            state,
+            partner: owner,
+            now,
+            out: &mut out,
+        };
+        f(&mut ctx, transfer_id.to_owned())
+    });
+    for notification in out {
+        callbacks::spawn_delivery(Arc::clone(shared), notification);
+    }
+    result
+}
+
+/// Whether the life-cycle table has an edge from `from` to `to`; `error` may be forced from
+/// any status that is not final.
+fn edge(from: &TransferStatus, to: &TransferStatus) -> bool {
+    if *to == TransferStatus::Error {
+        return !is_final(from);
+    }
+    TRANSITIONS
+        .iter()
+        .any(|t| t.from.contains(from) && (t.to == *to || t.on_reject.as_ref() == Some(to)))
+}
+
+fn advance(shared: &Arc<Shared>, id: &str, request: Advance) -> Answer {
+    as_owner(shared, id, |ctx, id| {
+        let now = ctx.now;
+        let Some(record) = ctx.state.transfers.get_mut(&id) else {
+            return Err(Failure::not_found(format!("no transfer {id}")));
+        };
+        if !edge(&record.status, &request.to) {
+            return Err(Failure::invalid_status(format!(
+                "no life-cycle edge from {} to {}",
+                record.status, request.to
+            )));
+        }
+        let previous = record.status.clone();
+        if request.to == TransferStatus::Error {
+            let code = request.error_code.unwrap_or(ErrorCode::AmlRejected);
+            record.error = Some((code, "forced by the sandbox's control API".into()));
+        }
+        record.status = request.to;
+        record.updated_at = now;
+        let record = record.clone();
+        callbacks::status_changed(ctx, &record, Some(previous));
+        Ok((
+            200,
+            serde_json::to_value(record.to_wire()).unwrap_or_default(),
+        ))
+    })
+}
+
+fn emit(shared: &Arc<Shared>, request: Emit) -> Answer {
+    as_owner(shared, &request.transfer_id, |ctx, id| {
+        let Some(record) = ctx.state.transfers.get(&id).cloned() else {
+            return Err(Failure::not_found(format!("no transfer {id}")));
+        };
+        let before = ctx.out.len();
+        match request.kind.as_str() {
+            "status_update" => callbacks::status_update(ctx, &record, None),
+            "transfer_received" if record.status == TransferStatus::Process => {
+                callbacks::transfer_received(ctx, &record);
+            }
+            "transfer_received" => {
+                return Err(Failure::invalid_status(format!(
+                    "transfer_received is only sent for a transfer in process, not {}",
+                    record.status
+                )))
+            }
+            other => {
+                return Err(Failure::validation(
+                    "type",
+                    format!("`{other}` is not status_update or transfer_received"),
+                ))
+            }
+        }
+        let ids: Vec<&str> = ctx.out[before..]
+            .iter()
+            .map(|n| n.notification_id.as_str())
+            .collect();
+        Ok((202, json!({ "notifications": ids })))
+    })
+}
+
+fn resend(shared: &Arc<Shared>, id: &str) -> Answer {
+    let outgoing = shared
+        .with_state(|s| s.callback_log.get(id).map(Outgoing::from_logged))
+        .ok_or_else(|| Failure::not_found(format!("no notification {id}")))?;
+    callbacks::resend(Arc::clone(shared), outgoing);
+    Ok((202, json!({ "notification_id": id })))
+}

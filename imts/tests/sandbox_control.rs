@@ -1,0 +1,245 @@
+//! The sandbox's control API through `imts_sandbox::Control`, against a real receiver: each
+//! documented transition and its callbacks, a refused edge, the callback log, resend, emit, a
+//! forced failure, and the control token. The IMTS side is unchanged: Status shows what the
+//! control API did.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use imts::models::StatusRequest;
+use imts::types::{Lookup, TransferStatus};
+use imts::{ClientBuilder, Credentials};
+use imts_sandbox::callback_log::DeliveryState;
+use imts_sandbox::{AgentConfig, CallbackTarget, Control, ControlError, Sandbox, SandboxConfig};
+
+const AGENT: &str =
+    "control-agent:control-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4";
+
+/// A receiver that acknowledges everything and hands over each body.
+fn receiver() -> (String, mpsc::Receiver<serde_json::Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/imts", listener.local_addr().unwrap());
+    let (bodies, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let ack = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"status\":\"ok\"}";
+            let _ = reader.get_mut().write_all(ack.as_bytes());
+            if let Ok(value) = serde_json::from_slice(&body) {
+                let _ = bodies.send(value);
+            }
+        }
+    });
+    (url, received)
+}
+
+fn next(bodies: &mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
+    bodies
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a notification")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_api_moves_transfers_and_replays_callbacks() {
+    let (url, bodies) = receiver();
+    let agent = AgentConfig::parse(AGENT).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig {
+        agents: vec![agent.clone()],
+        callbacks: vec![CallbackTarget::All(url)],
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = ClientBuilder::new(
+        Credentials::new("control-agent".parse().unwrap(), agent.agent_secret.clone())
+            .with_partner_key(agent.partner_key.clone()),
+    )
+    .base_url(sandbox.base_url())
+    .build()
+    .unwrap();
+    let control = Control::new(sandbox.base_url());
+
+    let person = client
+        .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
+        .await
+        .unwrap();
+    let transfer = client
+        .create_transfer(
+            &imts_sandbox::samples::create_transfer(&person.client_uuid, "ORD-CONTROL-1").unwrap(),
+        )
+        .await
+        .unwrap();
+    let id = transfer.transfer_id.to_string();
+    assert_eq!(next(&bodies)["status"], "new");
+
+    // No edge from new to success: 409, nothing sent.
+    let refused = control.advance(&id, TransferStatus::Success).await;
+    assert!(
+        matches!(&refused, Err(ControlError::Refused { status: 409, body }) if body.contains("invalid_status")),
+        "{refused:?}"
+    );
+    // Along the life cycle: new -> process -> waiting -> success, one status update each.
+    for (to, wire) in [
+        (TransferStatus::Process, "process"),
+        (TransferStatus::Waiting, "waiting"),
+        (TransferStatus::Success, "success"),
+    ] {
+        let moved = control.advance(&id, to.clone()).await.unwrap();
+        assert_eq!(moved.status, to.clone());
+        let update = next(&bodies);
+        assert_eq!(
+            (update["transfer_id"].as_str(), update["status"].as_str()),
+            (Some(id.as_str()), Some(wire))
+        );
+        let status = client
+            .status(&StatusRequest::new(Lookup::TransferId(
+                transfer.transfer_id.clone(),
+            )))
+            .await
+            .unwrap();
+        assert_eq!(
+            status.status, to,
+            "IMTS's Status shows the control API's move"
+        );
+    }
+    let final_refused = control.fail(&id, imts::types::ErrorCode::AmlRejected).await;
+    assert!(
+        matches!(
+            final_refused,
+            Err(ControlError::Refused { status: 409, .. })
+        ),
+        "a final transfer cannot be failed"
+    );
+
+    // The log: four notifications, each acknowledged once delivered.
+    let mut log = control.callbacks().await.unwrap();
+    for _ in 0..1000 {
+        if log.iter().all(|c| c.state == DeliveryState::Acknowledged) {
+            break;
+        }
+        tokio::task::yield_now().await;
+        log = control.callbacks().await.unwrap();
+    }
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|c| c.state == DeliveryState::Acknowledged && c.attempts.len() == 1),
+        "{log:?}"
+    );
+    let first = &log[0];
+    assert_eq!(first.kind, "status_update");
+
+    // Resend: the same notification, the same bytes.
+    control.resend(&first.notification_id).await.unwrap();
+    let again = next(&bodies);
+    let logged: serde_json::Value = serde_json::from_str(first.payload.get()).unwrap();
+    assert_eq!(again, logged);
+    assert!(matches!(
+        control.resend("no-such-id").await,
+        Err(ControlError::Refused { status: 404, .. })
+    ));
+
+    // Emit: a new status update of the status as it is.
+    let emitted = control.emit(&id, "status_update").await.unwrap();
+    assert_eq!(emitted.len(), 1);
+    let update = next(&bodies);
+    assert_eq!(
+        update["notification_id"].as_str(),
+        Some(emitted[0].as_str())
+    );
+    assert_eq!(update["status"], "success");
+    assert!(matches!(
+        control.emit(&id, "transfer_received").await,
+        Err(ControlError::Refused { status: 409, .. })
+    ));
+    assert!(matches!(
+        control.emit(&id, "other").await,
+        Err(ControlError::Refused { status: 422, .. })
+    ));
+
+    // A forced failure from process.
+    let second = client
+        .create_transfer(
+            &imts_sandbox::samples::create_transfer(&person.client_uuid, "ORD-CONTROL-2").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&bodies)["status"], "new");
+    let second_id = second.transfer_id.to_string();
+    control
+        .advance(&second_id, TransferStatus::Process)
+        .await
+        .unwrap();
+    assert_eq!(next(&bodies)["status"], "process");
+    let failed = control
+        .fail(&second_id, imts::types::ErrorCode::AmlRejected)
+        .await
+        .unwrap();
+    assert_eq!(failed.status, TransferStatus::Error);
+    assert_eq!(failed.error_code, Some(imts::types::ErrorCode::AmlRejected));
+    let update = next(&bodies);
+    assert_eq!(
+        (
+            update["status"].as_str(),
+            update["previous_status"].as_str()
+        ),
+        (Some("error"), Some("process"))
+    );
+    assert!(matches!(
+        control
+            .advance(
+                "0f8fad5b-d9cb-469f-a165-70867728950e",
+                TransferStatus::Process
+            )
+            .await,
+        Err(ControlError::Refused { status: 404, .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_control_token_is_required_when_set() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        agents: vec![AgentConfig::parse(AGENT).unwrap()],
+        control_token: Some("let-me-in".into()),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let without = Control::new(sandbox.base_url()).callbacks().await;
+    assert!(
+        matches!(without, Err(ControlError::Refused { status: 401, .. })),
+        "{without:?}"
+    );
+    let wrong = Control::new(sandbox.base_url())
+        .with_token("let-me-out")
+        .callbacks()
+        .await;
+    assert!(matches!(
+        wrong,
+        Err(ControlError::Refused { status: 401, .. })
+    ));
+    let with = Control::new(sandbox.base_url())
+        .with_token("let-me-in")
+        .callbacks()
+        .await;
+    assert!(with.unwrap().is_empty());
+}
