@@ -35,6 +35,14 @@ impl CliError {
         }
     }
 
+    /// Exit 3: a server answered with an error.
+    pub fn api(message: impl Into<String>) -> Self {
+        Self {
+            code: 3,
+            message: message.into(),
+        }
+    }
+
     /// Exit 4: a server could not be reached or did not answer.
     pub fn transport(message: impl Into<String>) -> Self {
         Self {

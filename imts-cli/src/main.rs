@@ -53,6 +53,11 @@ enum Command {
     /// Sign a notification body with IMTS_AGENT_SECRET and POST it to a receiver; print the
     /// receiver's status and body (exit 1 unless it answered 2xx).
     Send(commands::send::SendArgs),
+    /// Ask the sandbox to emit a callback (`status_update` or `transfer_received`) for a
+    /// transfer as it is now.
+    Trigger(commands::events::TriggerArgs),
+    /// The sandbox's callback log: `list`, and `resend ID`.
+    Events(commands::events::EventsArgs),
     /// Read the journal's hash-chained audit log, and verify that no entry was edited or
     /// deleted (exit 1 naming the first bad entry).
     Audit(commands::audit::AuditArgs),
@@ -74,6 +79,8 @@ fn main() -> ExitCode {
         Command::Inbox(args) => commands::inbox::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
         Command::Send(args) => commands::send::run(&args),
+        Command::Trigger(args) => commands::events::trigger(&args),
+        Command::Events(args) => commands::events::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

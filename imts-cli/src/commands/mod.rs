@@ -4,6 +4,7 @@ pub mod audit;
 pub mod call;
 pub mod crypt;
 pub mod demo;
+pub mod events;
 pub mod inbox;
 pub mod journal;
 pub mod listen;
