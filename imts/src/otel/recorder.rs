@@ -52,24 +52,54 @@ impl std::fmt::Debug for MetricsRecorder {
     }
 }
 
-/// Applies a metric's description and unit to an instrument builder.
-macro_rules! build {
-    ($state:expr, $builder:expr, $name:expr) => {{
-        let mut builder = $builder;
-        if let Some((unit, help)) = $state.described.get($name) {
-            builder = builder.with_description(help.to_string());
-            if let Some(unit) = unit {
-                builder = builder.with_unit(unit.as_canonical_label());
-            }
-        }
-        builder.build()
-    }};
-}
-
 fn attributes(key: &Key) -> Vec<KeyValue> {
     key.labels()
         .map(|label| KeyValue::new(label.key().to_owned(), label.value().to_owned()))
         .collect()
+}
+
+/// The handle for `key`: the one made before, or a new one on the name's instrument (made
+/// once, by `make`, with the name's description and unit).
+fn handle<I: Clone, H>(
+    described: &HashMap<KeyName, (Option<Unit>, SharedString)>,
+    handles: &mut HashMap<Key, Arc<H>>,
+    instruments: &mut HashMap<KeyName, I>,
+    key: &Key,
+    make: impl FnOnce(String, Option<String>, Option<&'static str>) -> I,
+    wrap: impl FnOnce(I, Vec<KeyValue>) -> H,
+) -> Arc<H> {
+    if let Some(handle) = handles.get(key) {
+        return Arc::clone(handle);
+    }
+    let name = KeyName::from(key.name().to_owned());
+    let instrument = instruments
+        .entry(name.clone())
+        .or_insert_with(|| {
+            let (unit, help) = described.get(&name).cloned().unzip();
+            make(
+                name.as_str().to_owned(),
+                help.map(|h| h.to_string()),
+                unit.flatten().map(|u| u.as_canonical_label()),
+            )
+        })
+        .clone();
+    let made = Arc::new(wrap(instrument, attributes(key)));
+    handles.insert(key.clone(), Arc::clone(&made));
+    made
+}
+
+/// Applies a description and unit to an instrument builder and builds it.
+macro_rules! instrument {
+    ($builder:expr, $help:expr, $unit:expr) => {{
+        let mut builder = $builder;
+        if let Some(help) = $help {
+            builder = builder.with_description(help);
+        }
+        if let Some(unit) = $unit {
+            builder = builder.with_unit(unit);
+        }
+        builder.build()
+    }};
 }
 
 impl metrics::Recorder for MetricsRecorder {
@@ -86,79 +116,50 @@ impl metrics::Recorder for MetricsRecorder {
     }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        let mut state = self.state();
-        if let Some(handle) = state.counters.get(key) {
-            return Counter::from_arc(Arc::clone(handle));
-        }
-        let name = KeyName::from(key.name().to_owned());
-        let instrument = match state.counter_instruments.get(&name) {
-            Some(instrument) => instrument.clone(),
-            None => {
-                let made = build!(
-                    state,
-                    self.meter.u64_counter(name.as_str().to_owned()),
-                    &name
-                );
-                state.counter_instruments.insert(name, made.clone());
-                made
-            }
-        };
-        let handle = Arc::new(OtelCounter {
-            instrument,
-            attributes: attributes(key),
-            total: AtomicU64::new(0),
-        });
-        state.counters.insert(key.clone(), Arc::clone(&handle));
-        Counter::from_arc(handle)
+        let state = &mut *self.state();
+        Counter::from_arc(handle(
+            &state.described,
+            &mut state.counters,
+            &mut state.counter_instruments,
+            key,
+            |name, help, unit| instrument!(self.meter.u64_counter(name), help, unit),
+            |instrument, attributes| OtelCounter {
+                instrument,
+                attributes,
+                total: AtomicU64::new(0),
+            },
+        ))
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        let mut state = self.state();
-        if let Some(handle) = state.gauges.get(key) {
-            return Gauge::from_arc(Arc::clone(handle));
-        }
-        let name = KeyName::from(key.name().to_owned());
-        let instrument = match state.gauge_instruments.get(&name) {
-            Some(instrument) => instrument.clone(),
-            None => {
-                let made = build!(state, self.meter.f64_gauge(name.as_str().to_owned()), &name);
-                state.gauge_instruments.insert(name, made.clone());
-                made
-            }
-        };
-        let handle = Arc::new(OtelGauge {
-            instrument,
-            attributes: attributes(key),
-            bits: AtomicU64::new(0),
-        });
-        state.gauges.insert(key.clone(), Arc::clone(&handle));
-        Gauge::from_arc(handle)
+        let state = &mut *self.state();
+        Gauge::from_arc(handle(
+            &state.described,
+            &mut state.gauges,
+            &mut state.gauge_instruments,
+            key,
+            |name, help, unit| instrument!(self.meter.f64_gauge(name), help, unit),
+            |instrument, attributes| OtelGauge {
+                instrument,
+                attributes,
+                bits: AtomicU64::new(0),
+            },
+        ))
     }
 
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        let mut state = self.state();
-        if let Some(handle) = state.histograms.get(key) {
-            return Histogram::from_arc(Arc::clone(handle));
-        }
-        let name = KeyName::from(key.name().to_owned());
-        let instrument = match state.histogram_instruments.get(&name) {
-            Some(instrument) => instrument.clone(),
-            None => {
-                let made = build!(
-                    state,
-                    self.meter.f64_histogram(name.as_str().to_owned()),
-                    &name
-                );
-                state.histogram_instruments.insert(name, made.clone());
-                made
-            }
-        };
-        let handle = Arc::new(OtelHistogram {
-            instrument,
-            attributes: attributes(key),
-        });
-        state.histograms.insert(key.clone(), Arc::clone(&handle));
-        Histogram::from_arc(handle)
+        let state = &mut *self.state();
+        Histogram::from_arc(handle(
+            &state.described,
+            &mut state.histograms,
+            &mut state.histogram_instruments,
+            key,
+            |name, help, unit| instrument!(self.meter.f64_histogram(name), help, unit),
+            |instrument, attributes| OtelHistogram {
+                instrument,
+                attributes,
+            },
+        ))
     }
 }
 
