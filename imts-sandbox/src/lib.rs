@@ -27,6 +27,7 @@ mod control;
 mod control_client;
 mod failure;
 mod faults;
+pub mod magic;
 mod pdf;
 pub mod rates;
 mod routes;

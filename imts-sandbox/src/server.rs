@@ -187,6 +187,11 @@ async fn answer(
         Ok(read) => read,
         Err(f) => return Ok(failure(&f)),
     };
+    if endpoint == imts_core::Endpoint::CreateTransfer {
+        if let Some(delay) = crate::magic::delay(&body) {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let fault = shared.faults.draw(name);
     if let Some(kind) = fault {
         shared.with_state(|s| *s.stats.faults.entry(kind_name(kind)).or_default() += 1);

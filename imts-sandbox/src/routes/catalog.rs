@@ -54,6 +54,9 @@ pub fn quote(
     from: &imts_core::values::Currency,
     to: &imts_core::values::Currency,
 ) -> Result<(rates::Quote, Rate), Failure> {
+    if let Some(refused) = crate::magic::refused_amount(amount.as_decimal()) {
+        return Err(refused);
+    }
     let rate = rates::rate(from.as_str(), to.as_str()).ok_or_else(|| {
         Failure::validation("currency_target", format!("no rate from {from} to {to}"))
     })?;

@@ -227,6 +227,7 @@ pub fn search(ctx: &mut Ctx<'_>, request: SearchRequest) -> Reply {
         .filter(|t| t.status == TransferStatus::Process && t.collectable_by(&partner_id))
         .filter(|t| t.destination_type == request.destination_type)
         .filter(|t| t.destination_identifier == request.destination_identifier.as_str())
+        .filter(|t| !crate::magic::unsearchable(&t.destination_identifier))
         .filter(|t| {
             request
                 .transfer_code
