@@ -58,38 +58,99 @@ fn next(bodies: &mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
         .expect("a notification")
 }
 
+/// A sandbox whose callbacks go to a receiver, a client on it, its control client, and a
+/// registered sender.
+struct Bench {
+    sandbox: Sandbox,
+    client: imts::AsyncClient,
+    control: Control,
+    bodies: mpsc::Receiver<serde_json::Value>,
+    sender: imts::types::ClientUuid,
+}
+
+impl Bench {
+    async fn start() -> Self {
+        let (url, bodies) = receiver();
+        let agent = AgentConfig::parse(AGENT).unwrap();
+        let sandbox = Sandbox::start(SandboxConfig {
+            agents: vec![agent.clone()],
+            callbacks: vec![CallbackTarget::All(url)],
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = ClientBuilder::new(
+            Credentials::new("control-agent".parse().unwrap(), agent.agent_secret.clone())
+                .with_partner_key(agent.partner_key.clone()),
+        )
+        .base_url(sandbox.base_url())
+        .build()
+        .unwrap();
+        let control = Control::new(sandbox.base_url());
+        let person = client
+            .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
+            .await
+            .unwrap();
+        Self {
+            sandbox,
+            client,
+            control,
+            bodies,
+            sender: person.client_uuid,
+        }
+    }
+
+    /// A new transfer (its `new` update received); its id.
+    async fn transfer(&self, order_id: &str) -> imts::types::TransferId {
+        let created = self
+            .client
+            .create_transfer(
+                &imts_sandbox::samples::create_transfer(&self.sender, order_id).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(next(&self.bodies)["status"], "new");
+        created.transfer_id
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_is_an_edge_from_new_process_and_waiting() {
+    let bench = Bench::start().await;
+    let path: [&[TransferStatus]; 3] = [
+        &[],
+        &[TransferStatus::Process],
+        &[TransferStatus::Process, TransferStatus::Waiting],
+    ];
+    for (n, before) in path.into_iter().enumerate() {
+        let id = bench.transfer(&format!("ORD-CANCEL-{n}")).await.to_string();
+        for status in before {
+            bench.control.advance(&id, status.clone()).await.unwrap();
+            assert_eq!(next(&bench.bodies)["status"], status.as_str());
+        }
+        let canceled = bench
+            .control
+            .advance(&id, TransferStatus::Canceled)
+            .await
+            .unwrap();
+        assert_eq!(canceled.status, TransferStatus::Canceled);
+        let update = next(&bench.bodies);
+        assert_eq!(update["status"], "canceled");
+        let refused = bench.control.advance(&id, TransferStatus::Process).await;
+        assert!(
+            matches!(refused, Err(ControlError::Refused { status: 409, .. })),
+            "canceled is final"
+        );
+    }
+    drop(bench.sandbox);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_api_moves_transfers_and_replays_callbacks() {
-    let (url, bodies) = receiver();
-    let agent = AgentConfig::parse(AGENT).unwrap();
-    let sandbox = Sandbox::start(SandboxConfig {
-        agents: vec![agent.clone()],
-        callbacks: vec![CallbackTarget::All(url)],
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let client = ClientBuilder::new(
-        Credentials::new("control-agent".parse().unwrap(), agent.agent_secret.clone())
-            .with_partner_key(agent.partner_key.clone()),
-    )
-    .base_url(sandbox.base_url())
-    .build()
-    .unwrap();
-    let control = Control::new(sandbox.base_url());
-
-    let person = client
-        .create_person(&imts_sandbox::samples::create_person("Ivanova").unwrap())
-        .await
-        .unwrap();
-    let transfer = client
-        .create_transfer(
-            &imts_sandbox::samples::create_transfer(&person.client_uuid, "ORD-CONTROL-1").unwrap(),
-        )
-        .await
-        .unwrap();
-    let id = transfer.transfer_id.to_string();
-    assert_eq!(next(&bodies)["status"], "new");
+    let bench = Bench::start().await;
+    let (client, control, bodies) = (&bench.client, &bench.control, &bench.bodies);
+    let transfer_id = bench.transfer("ORD-CONTROL-1").await;
+    let id = transfer_id.to_string();
 
     // No edge from new to success: 409, nothing sent.
     let refused = control.advance(&id, TransferStatus::Success).await;
@@ -105,15 +166,13 @@ async fn the_control_api_moves_transfers_and_replays_callbacks() {
     ] {
         let moved = control.advance(&id, to.clone()).await.unwrap();
         assert_eq!(moved.status, to.clone());
-        let update = next(&bodies);
+        let update = next(bodies);
         assert_eq!(
             (update["transfer_id"].as_str(), update["status"].as_str()),
             (Some(id.as_str()), Some(wire))
         );
         let status = client
-            .status(&StatusRequest::new(Lookup::TransferId(
-                transfer.transfer_id.clone(),
-            )))
+            .status(&StatusRequest::new(Lookup::TransferId(transfer_id.clone())))
             .await
             .unwrap();
         assert_eq!(
@@ -150,7 +209,7 @@ async fn the_control_api_moves_transfers_and_replays_callbacks() {
 
     // Resend: the same notification, the same bytes.
     control.resend(&first.notification_id).await.unwrap();
-    let again = next(&bodies);
+    let again = next(bodies);
     let logged: serde_json::Value = serde_json::from_str(first.payload.get()).unwrap();
     assert_eq!(again, logged);
     assert!(matches!(
@@ -161,7 +220,7 @@ async fn the_control_api_moves_transfers_and_replays_callbacks() {
     // Emit: a new status update of the status as it is.
     let emitted = control.emit(&id, "status_update").await.unwrap();
     assert_eq!(emitted.len(), 1);
-    let update = next(&bodies);
+    let update = next(bodies);
     assert_eq!(
         update["notification_id"].as_str(),
         Some(emitted[0].as_str())
@@ -177,26 +236,19 @@ async fn the_control_api_moves_transfers_and_replays_callbacks() {
     ));
 
     // A forced failure from process.
-    let second = client
-        .create_transfer(
-            &imts_sandbox::samples::create_transfer(&person.client_uuid, "ORD-CONTROL-2").unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(next(&bodies)["status"], "new");
-    let second_id = second.transfer_id.to_string();
+    let second_id = bench.transfer("ORD-CONTROL-2").await.to_string();
     control
         .advance(&second_id, TransferStatus::Process)
         .await
         .unwrap();
-    assert_eq!(next(&bodies)["status"], "process");
+    assert_eq!(next(bodies)["status"], "process");
     let failed = control
         .fail(&second_id, imts::types::ErrorCode::AmlRejected)
         .await
         .unwrap();
     assert_eq!(failed.status, TransferStatus::Error);
     assert_eq!(failed.error_code, Some(imts::types::ErrorCode::AmlRejected));
-    let update = next(&bodies);
+    let update = next(bodies);
     assert_eq!(
         (
             update["status"].as_str(),
