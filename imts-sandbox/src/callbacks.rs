@@ -235,10 +235,16 @@ fn deliver(shared: Arc<Shared>, outgoing: Outgoing) {
             Client::builder(TokioExecutor::new()).build_http();
         let interval = RETRY_INTERVAL.div_f64(shared.config.time_scale.max(f64::MIN_POSITIVE));
         let id = outgoing.notification_id.as_str();
+        let mut due = None;
         for attempt in 0..=RETRIES {
-            if attempt > 0 {
-                tokio::time::sleep(interval).await;
+            if let Some(due) = due {
+                // 15 minutes after the last attempt began on the sandbox's clock (a clock
+                // advance brings it forward), or 15 minutes over --time-scale on the wall clock.
+                shared.clock.wait_until(due, interval).await;
             }
+            // Taken before the attempt is logged: a clock advance made once the log shows the
+            // attempt always counts toward the next one.
+            due = Some(shared.clock.now() + RETRY_INTERVAL);
             let last = attempt == RETRIES;
             let failed = Attempt {
                 status: None,

@@ -1,5 +1,5 @@
 //! The sandbox's clock: the system time plus an offset tests can move forward, so token expiry
-//! is tested without waiting.
+//! and the callback retry schedule are tested without waiting.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, Default)]
 pub struct SandboxClock {
     offset_ms: Arc<AtomicI64>,
+    /// Woken on every move forward.
+    advanced: Arc<tokio::sync::Notify>,
 }
 
 impl SandboxClock {
@@ -25,5 +27,28 @@ impl SandboxClock {
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+        self.advanced.notify_waiters();
+    }
+
+    /// Returns once the sandbox's time reaches `at` by a move forward, or once `real` has
+    /// passed on the wall clock, whichever comes first (`real` is the wait scaled by
+    /// `--time-scale`).
+    pub async fn wait_until(&self, at: OffsetDateTime, real: Duration) {
+        let reached = async {
+            loop {
+                let advanced = self.advanced.notified();
+                tokio::pin!(advanced);
+                // Registered before the check, so a move between the two is not missed.
+                advanced.as_mut().enable();
+                if self.now() >= at {
+                    return;
+                }
+                advanced.await;
+            }
+        };
+        tokio::select! {
+            () = reached => {}
+            () = tokio::time::sleep(real) => {}
+        }
     }
 }

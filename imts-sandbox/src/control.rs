@@ -30,6 +30,13 @@ struct Advance {
     error_code: Option<ErrorCode>,
 }
 
+/// `POST .../clock/advance`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockAdvance {
+    seconds: u64,
+}
+
 /// `POST .../callbacks/emit`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +72,14 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
             Ok((200, json!({ "callbacks": log })))
         }
         ("POST", ["callbacks", id, "resend"]) => resend(shared, id),
+        ("POST", ["clock", "advance"]) => {
+            let request: ClockAdvance = parse(body)?;
+            shared
+                .clock
+                .advance(std::time::Duration::from_secs(request.seconds));
+            let now = imts_core::values::Timestamp::new(shared.clock.now());
+            Ok((200, json!({ "now": now })))
+        }
         ("POST", ["callbacks", "emit"]) => emit(shared, parse(body)?),
         ("POST", ["transfers", id, "advance"]) => advance(shared, id, parse(body)?),
         _ => Err(Failure::not_found(format!(

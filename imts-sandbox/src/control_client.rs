@@ -129,6 +129,19 @@ impl Control {
         self.call(http::Method::POST, &path, Some(body)).await
     }
 
+    /// Moves the sandbox's clock forward: tokens expire and callback retries fall due as if
+    /// that much time had passed.
+    ///
+    /// # Errors
+    /// [`ControlError`] when the sandbox cannot be reached or refuses.
+    pub async fn advance_clock(&self, by: std::time::Duration) -> Result<(), ControlError> {
+        let body = json!({ "seconds": by.as_secs() });
+        let _: serde_json::Value = self
+            .call(http::Method::POST, "clock/advance", Some(body))
+            .await?;
+        Ok(())
+    }
+
     /// Every notification the sandbox made, oldest first, with its attempts.
     ///
     /// # Errors

@@ -17,13 +17,14 @@ use imts_sandbox::{AgentConfig, CallbackTarget, Control, ControlError, Sandbox, 
 const AGENT: &str =
     "control-agent:control-secret:603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4";
 
-/// A receiver that acknowledges everything and hands over each body.
-fn receiver() -> (String, mpsc::Receiver<serde_json::Value>) {
+/// A receiver that answers 500 to the first `refuse` deliveries, acknowledges the rest, and hands
+/// over each body.
+fn receiver(refuse: usize) -> (String, mpsc::Receiver<serde_json::Value>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/imts", listener.local_addr().unwrap());
     let (bodies, received) = mpsc::channel();
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
+        for (n, stream) in listener.incoming().enumerate() {
             let Ok(stream) = stream else { return };
             let mut reader = BufReader::new(stream);
             let mut length = 0;
@@ -43,7 +44,9 @@ fn receiver() -> (String, mpsc::Receiver<serde_json::Value>) {
                 continue;
             }
             let ack = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"status\":\"ok\"}";
-            let _ = reader.get_mut().write_all(ack.as_bytes());
+            let refused = "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let answer = if n < refuse { refused } else { ack };
+            let _ = reader.get_mut().write_all(answer.as_bytes());
             if let Ok(value) = serde_json::from_slice(&body) {
                 let _ = bodies.send(value);
             }
@@ -69,8 +72,8 @@ struct Bench {
 }
 
 impl Bench {
-    async fn start() -> Self {
-        let (url, bodies) = receiver();
+    async fn start(refuse: usize) -> Self {
+        let (url, bodies) = receiver(refuse);
         let agent = AgentConfig::parse(AGENT).unwrap();
         let sandbox = Sandbox::start(SandboxConfig {
             agents: vec![agent.clone()],
@@ -116,7 +119,7 @@ impl Bench {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_is_an_edge_from_new_process_and_waiting() {
-    let bench = Bench::start().await;
+    let bench = Bench::start(0).await;
     let path: [&[TransferStatus]; 3] = [
         &[],
         &[TransferStatus::Process],
@@ -147,7 +150,7 @@ async fn cancel_is_an_edge_from_new_process_and_waiting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_api_moves_transfers_and_replays_callbacks() {
-    let bench = Bench::start().await;
+    let bench = Bench::start(0).await;
     let (client, control, bodies) = (&bench.client, &bench.control, &bench.bodies);
     let transfer_id = bench.transfer("ORD-CONTROL-1").await;
     let id = transfer_id.to_string();
@@ -294,4 +297,59 @@ async fn a_control_token_is_required_when_set() {
         .callbacks()
         .await;
     assert!(with.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_advance_brings_the_retry_and_token_expiry_forward() {
+    let bench = Bench::start(1).await;
+    let id = bench.transfer("ORD-CLOCK-1").await.to_string();
+    // The first delivery was refused; the retry is 15 minutes away on the sandbox's clock.
+    let logged = |log: &[imts_sandbox::callback_log::LoggedCallback]| log[0].attempts.len();
+    let mut log = bench.control.callbacks().await.unwrap();
+    for _ in 0..1000 {
+        if logged(&log) == 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+        log = bench.control.callbacks().await.unwrap();
+    }
+    assert_eq!(log[0].attempts[0].status, Some(500), "{log:?}");
+    bench
+        .control
+        .advance_clock(Duration::from_secs(15 * 60))
+        .await
+        .unwrap();
+    let retry = next(&bench.bodies);
+    assert_eq!(
+        (retry["transfer_id"].as_str(), retry["status"].as_str()),
+        (Some(id.as_str()), Some("new"))
+    );
+    for _ in 0..1000 {
+        log = bench.control.callbacks().await.unwrap();
+        if log[0].state == DeliveryState::Acknowledged {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(log[0].attempts.len(), 2, "{log:?}");
+    assert_eq!(log[0].state, DeliveryState::Acknowledged);
+
+    // Past the access token's hour: the next call refreshes (the sandbox's clock, not ours).
+    let refreshes = |stats: &imts_sandbox::Stats| stats.refresh + stats.auth;
+    let before = refreshes(&bench.sandbox.stats());
+    bench
+        .control
+        .advance_clock(Duration::from_secs(3601))
+        .await
+        .unwrap();
+    bench
+        .client
+        .status(&StatusRequest::new(Lookup::TransferId(id.parse().unwrap())))
+        .await
+        .unwrap();
+    assert_eq!(
+        refreshes(&bench.sandbox.stats()),
+        before + 1,
+        "one token exchange"
+    );
 }
