@@ -44,6 +44,8 @@ pub struct LoggedCallback {
     pub transfer_id: String,
     /// The recipient's callback URL.
     pub recipient: String,
+    /// The recipient partner's agent id.
+    pub agent_id: String,
     /// The signed body, as sent.
     pub payload: Box<serde_json::value::RawValue>,
     /// Each attempt, in order (resends add to them).

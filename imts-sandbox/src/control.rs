@@ -72,6 +72,22 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
             Ok((200, json!({ "callbacks": log })))
         }
         ("POST", ["callbacks", id, "resend"]) => resend(shared, id),
+        (_, ["agents", agent, "delivery"]) => {
+            if shared.with_state(|s| s.partner_index(agent).is_none()) {
+                return Err(Failure::not_found(format!("no agent {agent}")));
+            }
+            if method == http::Method::POST {
+                crate::delivery::set_controls(shared, agent, parse(body)?);
+            } else if method != http::Method::GET {
+                return Err(Failure::method_not_allowed("GET, POST"));
+            }
+            let (controls, held) = shared.with_state(|s| {
+                s.deliveries
+                    .get(*agent)
+                    .map_or_else(Default::default, |d| (d.controls.clone(), d.held.len()))
+            });
+            Ok((200, json!({ "controls": controls, "held": held })))
+        }
         ("POST", ["clock", "advance"]) => {
             let request: ClockAdvance = parse(body)?;
             shared
@@ -111,7 +127,7 @@ fn as_owner<T>(
         f(&mut ctx, transfer_id.to_owned())
     });
     for notification in out {
-        callbacks::spawn_delivery(Arc::clone(shared), notification);
+        crate::delivery::spawn_delivery(Arc::clone(shared), notification);
     }
     result
 }
@@ -191,6 +207,6 @@ fn resend(shared: &Arc<Shared>, id: &str) -> Answer {
     let outgoing = shared
         .with_state(|s| s.callback_log.get(id).map(Outgoing::from_logged))
         .ok_or_else(|| Failure::not_found(format!("no notification {id}")))?;
-    callbacks::resend(Arc::clone(shared), outgoing);
+    crate::delivery::resend(Arc::clone(shared), outgoing);
     Ok((202, json!({ "notification_id": id })))
 }

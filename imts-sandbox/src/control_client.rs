@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::callback_log::LoggedCallback;
 use crate::control::PREFIX;
+use crate::delivery::DeliveryControls;
 
 /// A control API call that did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +140,23 @@ impl Control {
         let _: serde_json::Value = self
             .call(http::Method::POST, "clock/advance", Some(body))
             .await?;
+        Ok(())
+    }
+
+    /// Sets the delivery controls of the notifications to `agent_id` (replacing the previous
+    /// ones: `DeliveryControls::default()` turns them all off and releases what was held).
+    ///
+    /// # Errors
+    /// [`ControlError::Refused`] with 404 for an unknown agent.
+    pub async fn set_delivery(
+        &self,
+        agent_id: &str,
+        controls: &DeliveryControls,
+    ) -> Result<(), ControlError> {
+        let path = format!("agents/{agent_id}/delivery");
+        let body =
+            serde_json::to_value(controls).map_err(|e| ControlError::Transport(e.to_string()))?;
+        let _: serde_json::Value = self.call(http::Method::POST, &path, Some(body)).await?;
         Ok(())
     }
 

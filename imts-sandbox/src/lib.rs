@@ -25,6 +25,7 @@ mod clock;
 pub mod config;
 mod control;
 mod control_client;
+pub mod delivery;
 mod failure;
 mod faults;
 pub mod magic;
@@ -124,6 +125,7 @@ impl Sandbox {
             orders: Default::default(),
             stats: Stats::default(),
             callback_log: callback_log::CallbackLog::default(),
+            deliveries: std::collections::HashMap::new(),
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
         };

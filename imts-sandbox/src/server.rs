@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::callbacks::{self, Outgoing};
+use crate::callbacks::Outgoing;
 use crate::clock::SandboxClock;
 use crate::config::{FaultKind, SandboxConfig};
 use crate::failure::Failure;
@@ -215,7 +215,7 @@ async fn answer(
     let reply =
         shared.with_state(|state| routes::handle(state, endpoint, &incoming, now, &mut outgoing));
     for notification in outgoing {
-        callbacks::spawn_delivery(Arc::clone(&shared), notification);
+        crate::delivery::spawn_delivery(Arc::clone(&shared), notification);
     }
     if fault == Some(FaultKind::DropAfter) {
         return Err(Dropped);

@@ -218,6 +218,8 @@ pub struct State {
     pub stats: Stats,
     /// Every notification made, and its deliveries (the control API's callback log).
     pub callback_log: crate::callback_log::CallbackLog,
+    /// Delivery controls and held notifications, per recipient agent id.
+    pub deliveries: HashMap<String, crate::delivery::AgentDelivery>,
     /// Token lifetimes.
     pub access_ttl: Duration,
     /// Refresh token lifetime.

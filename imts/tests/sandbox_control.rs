@@ -12,6 +12,7 @@ use imts::models::StatusRequest;
 use imts::types::{Lookup, TransferStatus};
 use imts::{ClientBuilder, Credentials};
 use imts_sandbox::callback_log::DeliveryState;
+use imts_sandbox::delivery::DeliveryControls;
 use imts_sandbox::{AgentConfig, CallbackTarget, Control, ControlError, Sandbox, SandboxConfig};
 
 const AGENT: &str =
@@ -103,17 +104,34 @@ impl Bench {
         }
     }
 
+    /// A new transfer; its id.
+    async fn create(&self, order_id: &str) -> String {
+        let request = imts_sandbox::samples::create_transfer(&self.sender, order_id).unwrap();
+        let created = self.client.create_transfer(&request).await.unwrap();
+        created.transfer_id.to_string()
+    }
+
     /// A new transfer (its `new` update received); its id.
     async fn transfer(&self, order_id: &str) -> imts::types::TransferId {
-        let created = self
-            .client
-            .create_transfer(
-                &imts_sandbox::samples::create_transfer(&self.sender, order_id).unwrap(),
-            )
+        let id = self.create(order_id).await;
+        assert_eq!(next(&self.bodies)["status"], "new");
+        id.parse().unwrap()
+    }
+
+    /// Sets the delivery controls of the bench's agent.
+    async fn deliver(&self, controls: DeliveryControls) {
+        self.control
+            .set_delivery("control-agent", &controls)
             .await
             .unwrap();
-        assert_eq!(next(&self.bodies)["status"], "new");
-        created.transfer_id
+    }
+
+    /// The transfer id of the next notification.
+    fn next_transfer(&self) -> String {
+        next(&self.bodies)["transfer_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 }
 
@@ -352,4 +370,106 @@ async fn a_clock_advance_brings_the_retry_and_token_expiry_forward() {
         before + 1,
         "one token exchange"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_next_loses_that_many_notifications() {
+    let bench = Bench::start(0).await;
+    bench
+        .deliver(DeliveryControls {
+            drop_next: 1,
+            ..DeliveryControls::default()
+        })
+        .await;
+    let dropped = bench.create("ORD-DROP-1").await;
+    let delivered = bench.create("ORD-DROP-2").await;
+    assert_eq!(bench.next_transfer(), delivered);
+    let log = bench.control.callbacks().await.unwrap();
+    assert_eq!(
+        (log[0].transfer_id.as_str(), log[0].state),
+        (dropped.as_str(), DeliveryState::Lost)
+    );
+    assert!(log[0].attempts.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_holds_notifications_and_unpause_sends_them_in_order() {
+    let bench = Bench::start(0).await;
+    bench
+        .deliver(DeliveryControls {
+            paused: true,
+            ..DeliveryControls::default()
+        })
+        .await;
+    let first = bench.create("ORD-PAUSE-1").await;
+    let second = bench.create("ORD-PAUSE-2").await;
+    let log = bench.control.callbacks().await.unwrap();
+    assert!(
+        log.iter()
+            .all(|c| c.state == DeliveryState::Pending && c.attempts.is_empty()),
+        "{log:?}"
+    );
+    bench.deliver(DeliveryControls::default()).await;
+    assert_eq!(
+        [bench.next_transfer(), bench.next_transfer()],
+        [first, second]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_delivers_the_same_notification_twice() {
+    let bench = Bench::start(0).await;
+    bench
+        .deliver(DeliveryControls {
+            duplicate: true,
+            ..DeliveryControls::default()
+        })
+        .await;
+    bench.create("ORD-DUP-1").await;
+    let (once, twice) = (next(&bench.bodies), next(&bench.bodies));
+    assert_eq!(once, twice, "the same id, the same bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delay_holds_the_first_attempt_back() {
+    let bench = Bench::start(0).await;
+    bench
+        .deliver(DeliveryControls {
+            delay_ms: 300,
+            ..DeliveryControls::default()
+        })
+        .await;
+    let started = std::time::Instant::now();
+    bench.create("ORD-DELAY-1").await;
+    next(&bench.bodies);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_order_delivers_the_newer_first() {
+    let bench = Bench::start(0).await;
+    bench
+        .deliver(DeliveryControls {
+            out_of_order: true,
+            ..DeliveryControls::default()
+        })
+        .await;
+    let older = bench.create("ORD-OOO-1").await;
+    let newer = bench.create("ORD-OOO-2").await;
+    assert_eq!(
+        [bench.next_transfer(), bench.next_transfer()],
+        [newer, older]
+    );
+    let unknown = bench
+        .control
+        .set_delivery("nobody", &DeliveryControls::default())
+        .await;
+    assert!(matches!(
+        unknown,
+        Err(ControlError::Refused { status: 404, .. })
+    ));
 }
