@@ -77,7 +77,14 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
                 return Err(Failure::not_found(format!("no agent {agent}")));
             }
             if method == http::Method::POST {
-                crate::delivery::set_controls(shared, agent, parse(body)?);
+                let controls: crate::delivery::DeliveryControls = parse(body)?;
+                if controls.delay_ms > crate::delivery::MAX_DELAY_MS {
+                    return Err(Failure::validation(
+                        "delay_ms",
+                        format!("at most {}", crate::delivery::MAX_DELAY_MS),
+                    ));
+                }
+                crate::delivery::set_controls(shared, agent, controls);
             } else if method != http::Method::GET {
                 return Err(Failure::method_not_allowed("GET, POST"));
             }

@@ -28,6 +28,11 @@ fn acknowledged(status: u16, body: &[u8]) -> bool {
             .unwrap_or(false)
 }
 
+/// The most notifications an agent's controls hold; beyond it new ones are lost (logged so).
+pub const MAX_HELD: usize = crate::callback_log::LOG_LIMIT;
+/// The longest `delay_ms` the control API takes (10 minutes).
+pub const MAX_DELAY_MS: u64 = 600_000;
+
 /// Per-agent delivery controls, set through the control API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryControls {
@@ -76,9 +81,11 @@ pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
     let lost = shared.lose_callback();
     let plan = shared.with_state(|s| {
         let agent = s.deliveries.entry(outgoing.agent_id.clone()).or_default();
-        let dropped = !lost && agent.controls.drop_next > 0;
+        let holds = agent.controls.paused || agent.controls.out_of_order;
+        let dropped =
+            !lost && (agent.controls.drop_next > 0 || (holds && agent.held.len() >= MAX_HELD));
         if dropped {
-            agent.controls.drop_next -= 1;
+            agent.controls.drop_next = agent.controls.drop_next.saturating_sub(1);
         }
         let plan = if lost || dropped {
             Plan::Nothing

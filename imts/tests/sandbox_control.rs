@@ -464,6 +464,15 @@ async fn out_of_order_delivers_the_newer_first() {
         [bench.next_transfer(), bench.next_transfer()],
         [newer, older]
     );
+    let too_long = DeliveryControls {
+        delay_ms: 600_001,
+        ..DeliveryControls::default()
+    };
+    let refused = bench.control.set_delivery("control-agent", &too_long).await;
+    assert!(
+        matches!(refused, Err(ControlError::Refused { status: 422, .. })),
+        "{refused:?}"
+    );
     let unknown = bench
         .control
         .set_delivery("nobody", &DeliveryControls::default())
