@@ -42,10 +42,10 @@ timed_build() { # crate -> seconds
     start=$(date +%s.%N)
     (cd "$work/$1" && CARGO_TARGET_DIR="$work/$1/target" cargo build -q "${flags[@]}")
     end=$(date +%s.%N)
-    echo "$end - $start" | bc
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }' 
 }
 
 imts=$(timed_build user-of-imts)
 reqwest=$(timed_build user-of-reqwest)
-ratio=$(echo "scale=3; $imts / $reqwest" | bc)
-printf 'COMPILE profile=%s imts=%.1f reqwest=%.1f compile_vs_reqwest=%s\n' "$profile" "$imts" "$reqwest" "$ratio"
+ratio=$(awk -v a="$imts" -v b="$reqwest" 'BEGIN { printf "%.3f", a / b }')
+echo "COMPILE profile=$profile imts=$imts reqwest=$reqwest compile_vs_reqwest=$ratio"
