@@ -17,6 +17,10 @@ use crate::retry::JitterRng;
 use crate::token_store::SharedTokens;
 use crate::values::Timestamp;
 
+/// How long a token pair that has already expired by our clock when it arrives (the server's
+/// clock is behind ours) is used before the next exchange: at most one exchange this often,
+/// however far apart the clocks are.
+pub const SKEWED_TRUST: Duration = Duration::from_secs(5 * 60);
 /// Which token exchange a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exchange {
@@ -221,7 +225,18 @@ impl TokenSession {
     fn store(&mut self, tokens: TokenResponse, margin: Duration, now: OffsetDateTime) {
         let margin_nanos = u64::try_from(margin.as_nanos()).unwrap_or(u64::MAX);
         let jitter = Duration::from_nanos(self.rng.below(margin_nanos / 4 + 1));
-        let access_expires = tokens.access_expire_at.as_offset_date_time();
+        // A pair that has expired by our clock the moment it arrives means the clocks disagree
+        // (the server's is behind ours): it was just issued, so it is used until the server
+        // refuses it (a 401 invalidates it) or for SKEWED_TRUST, rather than exchanged again
+        // at once, in a loop.
+        let at_least = |expiry: OffsetDateTime, trust: Duration| {
+            if expiry <= now {
+                now + trust
+            } else {
+                expiry
+            }
+        };
+        let access_expires = at_least(tokens.access_expire_at.as_offset_date_time(), SKEWED_TRUST);
         // Renew ahead of expiry, but never earlier than half the token's remaining life, so a
         // short-lived token is still used.
         let lifetime = (access_expires - now).max(time::Duration::ZERO);
@@ -234,7 +249,12 @@ impl TokenSession {
             refresh: tokens.refresh_token,
             refresh_at: access_expires - ahead,
             access_expires,
-            refresh_expires: tokens.refresh_expire_at.as_offset_date_time(),
+            // The refresh token outlives the access token's window, so that window ends in a
+            // refresh (a refused one falls back to authentication).
+            refresh_expires: at_least(
+                tokens.refresh_expire_at.as_offset_date_time(),
+                SKEWED_TRUST * 2,
+            ),
             refresh_usable: true,
             stale: false,
         });

@@ -163,3 +163,34 @@ fn failed_authentication_is_a_typed_error_without_secrets() {
     assert_eq!(err.code(), Some(&imts_core::enums::ErrorCode::Unauthorized));
     assert!(!format!("{err} {err:?} {creds:?}").contains(SECRET));
 }
+
+#[test]
+fn a_pair_already_expired_by_our_clock_is_used_not_exchanged_in_a_loop() {
+    // The server's clock is a year behind ours: every pair it issues has "expired" on arrival.
+    let (creds, config) = (credentials(), config());
+    let mut session = TokenSession::new(1);
+    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
+    let server_expiry = t0() - Duration::from_secs(365 * 24 * 3600);
+    session
+        .handle(
+            exchange,
+            200,
+            tokens_body(1, server_expiry).as_bytes(),
+            &config,
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(
+        expect_ready(session.poll(&creds, &config, t0()).unwrap()),
+        ("access-1".into(), 1),
+        "the pair just issued is used"
+    );
+    // Renewed ahead of the trusted window's end, with the refresh token (not a new login).
+    let late = t0() + imts_core::session::SKEWED_TRUST;
+    let (_, exchange) = expect_send(session.poll(&creds, &config, late).unwrap());
+    assert_eq!(exchange, Exchange::Refresh);
+    // And a 401 still invalidates it at once.
+    session.invalidate(1);
+    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
+    assert_eq!(exchange, Exchange::Refresh);
+}

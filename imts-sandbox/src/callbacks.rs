@@ -94,6 +94,10 @@ pub fn status_changed(
 
 /// A status update of `record`'s current status, to its owner (if it has a callback URL).
 pub fn status_update(ctx: &mut Ctx<'_>, record: &TransferRecord, previous: Option<TransferStatus>) {
+    if ctx.state.partners[record.owner].callback_url.is_none() {
+        return;
+    }
+    let notification_id = ctx.state.new_uuid().to_string();
     let owner = &ctx.state.partners[record.owner];
     let Some(url) = &owner.callback_url else {
         return;
@@ -101,7 +105,7 @@ pub fn status_update(ctx: &mut Ctx<'_>, record: &TransferRecord, previous: Optio
     let transfer_id = record.to_wire().transfer_id;
     let mut update = StatusUpdate {
         r#type: NotificationType::StatusUpdate,
-        notification_id: uuid::Uuid::new_v4().to_string(),
+        notification_id,
         transfer_id: transfer_id.clone(),
         order_id: record.order_id.parse().ok(),
         status: record.status.clone(),
@@ -139,6 +143,10 @@ pub fn transfer_received(ctx: &mut Ctx<'_>, record: &TransferRecord) {
         return;
     };
     for index in receivers {
+        if ctx.state.partners[index].callback_url.is_none() {
+            continue;
+        }
+        let notification_id = ctx.state.new_uuid().to_string();
         let partner = &ctx.state.partners[index];
         let Some(url) = &partner.callback_url else {
             continue;
@@ -146,7 +154,7 @@ pub fn transfer_received(ctx: &mut Ctx<'_>, record: &TransferRecord) {
         let transfer_id = record.to_wire().transfer_id;
         let mut received = TransferReceived {
             r#type: NotificationType::TransferReceived,
-            notification_id: uuid::Uuid::new_v4().to_string(),
+            notification_id,
             transfer_id: transfer_id.clone(),
             destination_type: record.destination_type.clone(),
             destination_identifier: mask_identifier(&record.destination_identifier),

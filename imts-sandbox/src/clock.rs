@@ -10,6 +10,8 @@ use time::OffsetDateTime;
 /// System time plus a shared, adjustable offset.
 #[derive(Clone, Debug, Default)]
 pub struct SandboxClock {
+    /// Set in deterministic mode: the time stands here (plus the offset).
+    frozen: Option<OffsetDateTime>,
     offset_ms: Arc<AtomicI64>,
     /// Woken on every move forward.
     advanced: Arc<tokio::sync::Notify>,
@@ -19,8 +21,17 @@ impl SandboxClock {
     /// The sandbox's current time.
     #[must_use]
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        self.frozen.unwrap_or_else(OffsetDateTime::now_utc)
             + time::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+
+    /// A clock that stands at `at` and moves only by [`SandboxClock::advance`].
+    #[must_use]
+    pub fn frozen_at(at: OffsetDateTime) -> Self {
+        Self {
+            frozen: Some(at),
+            ..Self::default()
+        }
     }
 
     /// Moves the sandbox's time forward.

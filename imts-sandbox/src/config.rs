@@ -210,6 +210,9 @@ pub struct SandboxConfig {
     pub callback_loss: f64,
     /// Every delivery attempt is refused for this long from the start (retries still follow).
     pub callback_outage: Duration,
+    /// Deterministic mode (`imts sandbox --scenario`): the clock stands still at this time
+    /// (moving only by clock advances) and identifiers are drawn from `seed`.
+    pub deterministic: Option<time::OffsetDateTime>,
     /// When set, the control API (`/sandbox/v1/`) requires `Authorization: Bearer TOKEN`.
     pub control_token: Option<String>,
 }
@@ -231,6 +234,7 @@ impl Default for SandboxConfig {
             callback_loss: 0.0,
             callback_outage: Duration::ZERO,
             control_token: None,
+            deterministic: None,
         }
     }
 }

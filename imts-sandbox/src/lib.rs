@@ -126,10 +126,15 @@ impl Sandbox {
             stats: Stats::default(),
             callback_log: callback_log::CallbackLog::default(),
             deliveries: std::collections::HashMap::new(),
+            ids: config
+                .deterministic
+                .map(|_| rand::SeedableRng::seed_from_u64(config.seed ^ 0x0069_6473_u64)),
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
         };
-        let clock = clock::SandboxClock::default();
+        let clock = config
+            .deterministic
+            .map_or_else(clock::SandboxClock::default, clock::SandboxClock::frozen_at);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             faults: faults::Faults::new(config.faults.clone(), config.seed),

@@ -220,6 +220,9 @@ pub struct State {
     pub callback_log: crate::callback_log::CallbackLog,
     /// Delivery controls and held notifications, per recipient agent id.
     pub deliveries: HashMap<String, crate::delivery::AgentDelivery>,
+    /// Seeded identifiers (`SandboxConfig::deterministic`): transfer, client and notification
+    /// ids, tokens and transfer codes drawn from `--seed`; random ones when `None`.
+    pub ids: Option<rand::rngs::StdRng>,
     /// Token lifetimes.
     pub access_ttl: Duration,
     /// Refresh token lifetime.
@@ -244,10 +247,33 @@ impl State {
         self.partners.iter().position(|p| p.id == id)
     }
 
+    /// A new identifier: seeded when the sandbox is deterministic, else random.
+    pub fn new_uuid(&mut self) -> uuid::Uuid {
+        match &mut self.ids {
+            Some(rng) => {
+                use rand::RngCore as _;
+                let mut bytes = [0u8; 16];
+                rng.fill_bytes(&mut bytes);
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
+            }
+            None => uuid::Uuid::new_v4(),
+        }
+    }
+
+    /// A new 8-digit transfer code: seeded when the sandbox is deterministic, else random.
+    pub fn new_transfer_code(&mut self) -> String {
+        use rand::Rng as _;
+        let code = match &mut self.ids {
+            Some(rng) => rng.random_range(0..100_000_000u32),
+            None => rand::rng().random_range(0..100_000_000u32),
+        };
+        format!("{code:08}")
+    }
+
     /// Issues a fresh token pair for `partner`.
     pub fn issue_tokens(&mut self, partner: usize, now: OffsetDateTime) -> serde_json::Value {
-        let access = format!("at_{}", uuid::Uuid::new_v4().simple());
-        let refresh = format!("rt_{}", uuid::Uuid::new_v4().simple());
+        let access = format!("at_{}", self.new_uuid().simple());
+        let refresh = format!("rt_{}", self.new_uuid().simple());
         let access_expires = now + self.access_ttl;
         let refresh_expires = now + self.refresh_ttl;
         self.access.insert(

@@ -10,5 +10,6 @@ pub mod journal;
 pub mod listen;
 pub mod reconcile;
 pub mod sandbox;
+pub mod scenario;
 pub mod send;
 pub mod sign;

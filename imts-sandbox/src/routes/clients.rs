@@ -26,7 +26,7 @@ fn open_failure(error: &OpenError) -> Failure {
 }
 
 fn register(ctx: &mut Ctx<'_>, profile: Profile, rejected: bool) -> Reply {
-    let uuid = uuid::Uuid::new_v4().to_string();
+    let uuid = ctx.state.new_uuid().to_string();
     let aml = if rejected {
         AmlStatus::Rejected
     } else {

@@ -11,7 +11,6 @@ use imts_core::personal::PersonData;
 use imts_core::signature::{CanonicalParams, SALT_FIELD};
 use imts_core::values::Timestamp;
 use imts_crypto::Packing;
-use rand::Rng;
 
 use super::clients::AML_REJECT_PREFIX;
 use super::{reply, Ctx, Reply};
@@ -71,7 +70,7 @@ pub fn create(ctx: &mut Ctx<'_>, request: CreateTransferRequest, params: Canonic
         }
         return reply(&record.to_wire());
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = ctx.state.new_uuid().to_string();
     let record = TransferRecord {
         id: id.clone(),
         owner: ctx.partner,
@@ -93,7 +92,7 @@ pub fn create(ctx: &mut Ctx<'_>, request: CreateTransferRequest, params: Canonic
         amount_target: quote.amount_target,
         currency_target: request.currency_target.as_str().to_owned(),
         rate: rate.as_decimal(),
-        transfer_code: format!("{:08}", rand::rng().random_range(0..100_000_000u32)),
+        transfer_code: ctx.state.new_transfer_code(),
         status: TransferStatus::New,
         error: None,
         created_at: ctx.now,
