@@ -31,6 +31,10 @@ fn the_same_file_and_seed_give_the_same_log() {
     // Exact amounts, the frozen clock, and every notification signed.
     assert!(log.contains(r#""amount_source":100.00"#), "{log}");
     assert!(log.contains(r#""amount_source":55.50"#), "{log}");
+    assert!(
+        !log.contains(r#""amount_source":100.0,"#),
+        "the control API's answers keep the digits too: {log}"
+    );
     let statuses: Vec<&str> = lines
         .iter()
         .filter_map(|l| l.get("payload"))

@@ -18,8 +18,14 @@ use crate::server::Shared;
 /// The control API's path prefix.
 pub const PREFIX: &str = "/sandbox/v1/";
 
-/// A control answer: status and JSON body.
-pub type Answer = Result<(u16, serde_json::Value), Failure>;
+/// A control answer: status and JSON body, serialized from the typed value (never through a
+/// `serde_json::Value`, whose numbers are floats: amounts keep their digits).
+pub type Answer = Result<(u16, Vec<u8>), Failure>;
+
+/// `value` as the answer with `status`.
+fn answered<T: serde::Serialize>(status: u16, value: &T) -> Answer {
+    crate::routes::reply(value).map(|bytes| (status, bytes))
+}
 
 /// `POST .../transfers/{id}/advance`.
 #[derive(Debug, Deserialize)]
@@ -69,7 +75,11 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["callbacks"]) => {
             let log = shared.with_state(|s| s.callback_log.iter().cloned().collect::<Vec<_>>());
-            Ok((200, json!({ "callbacks": log })))
+            #[derive(serde::Serialize)]
+            struct List<'a> {
+                callbacks: &'a [crate::callback_log::LoggedCallback],
+            }
+            answered(200, &List { callbacks: &log })
         }
         ("POST", ["callbacks", id, "resend"]) => resend(shared, id),
         (_, ["agents", agent, "delivery"]) => {
@@ -93,7 +103,7 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
                     .get(*agent)
                     .map_or_else(Default::default, |d| (d.controls.clone(), d.held.len()))
             });
-            Ok((200, json!({ "controls": controls, "held": held })))
+            answered(200, &json!({ "controls": controls, "held": held }))
         }
         ("POST", ["clock", "advance"]) => {
             let request: ClockAdvance = parse(body)?;
@@ -101,7 +111,7 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
                 .clock
                 .advance(std::time::Duration::from_secs(request.seconds));
             let now = imts_core::values::Timestamp::new(shared.clock.now());
-            Ok((200, json!({ "now": now })))
+            answered(200, &json!({ "now": now }))
         }
         ("POST", ["callbacks", "emit"]) => emit(shared, parse(body)?),
         ("POST", ["transfers", id, "advance"]) => advance(shared, id, parse(body)?),
@@ -171,10 +181,7 @@ fn advance(shared: &Arc<Shared>, id: &str, request: Advance) -> Answer {
         record.updated_at = now;
         let record = record.clone();
         callbacks::status_changed(ctx, &record, Some(previous));
-        Ok((
-            200,
-            serde_json::to_value(record.to_wire()).unwrap_or_default(),
-        ))
+        answered(200, &record.to_wire())
     })
 }
 
@@ -206,7 +213,7 @@ fn emit(shared: &Arc<Shared>, request: Emit) -> Answer {
             .iter()
             .map(|n| n.notification_id.as_str())
             .collect();
-        Ok((202, json!({ "notifications": ids })))
+        answered(202, &json!({ "notifications": ids }))
     })
 }
 
@@ -215,5 +222,5 @@ fn resend(shared: &Arc<Shared>, id: &str) -> Answer {
         .with_state(|s| s.callback_log.get(id).map(Outgoing::from_logged))
         .ok_or_else(|| Failure::not_found(format!("no notification {id}")))?;
     crate::delivery::resend(Arc::clone(shared), outgoing);
-    Ok((202, json!({ "notification_id": id })))
+    answered(202, &json!({ "notification_id": id }))
 }

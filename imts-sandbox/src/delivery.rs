@@ -74,11 +74,23 @@ enum Plan {
     },
 }
 
+impl Plan {
+    /// Sends `batch` as `controls` say (their delay, their duplication).
+    fn send(batch: Vec<Outgoing>, controls: &DeliveryControls) -> Self {
+        Plan::Send {
+            batch,
+            delay: Duration::from_millis(controls.delay_ms),
+            twice: controls.duplicate,
+        }
+    }
+}
+
 /// Logs a new notification and delivers it in the background as the recipient's delivery
 /// controls say, retrying as IMTS does (unless `--callback-loss` drops it; during
 /// `--callback-outage` attempts are refused).
 pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
     let lost = shared.lose_callback();
+    let logged = outgoing.logged();
     let plan = shared.with_state(|s| {
         let agent = s.deliveries.entry(outgoing.agent_id.clone()).or_default();
         let holds = agent.controls.paused || agent.controls.out_of_order;
@@ -90,28 +102,20 @@ pub fn spawn_delivery(shared: Arc<Shared>, outgoing: Outgoing) {
         let plan = if lost || dropped {
             Plan::Nothing
         } else if agent.controls.paused {
-            agent.held.push(outgoing.clone());
+            agent.held.push(outgoing);
             Plan::Nothing
         } else if agent.controls.out_of_order {
             match agent.held.pop() {
                 None => {
-                    agent.held.push(outgoing.clone());
+                    agent.held.push(outgoing);
                     Plan::Nothing
                 }
-                Some(older) => Plan::Send {
-                    batch: vec![outgoing.clone(), older],
-                    delay: Duration::from_millis(agent.controls.delay_ms),
-                    twice: agent.controls.duplicate,
-                },
+                Some(older) => Plan::send(vec![outgoing, older], &agent.controls),
             }
         } else {
-            Plan::Send {
-                batch: vec![outgoing.clone()],
-                delay: Duration::from_millis(agent.controls.delay_ms),
-                twice: agent.controls.duplicate,
-            }
+            Plan::send(vec![outgoing], &agent.controls)
         };
-        if let Some(mut entry) = outgoing.logged() {
+        if let Some(mut entry) = logged {
             if lost || dropped {
                 entry.state = DeliveryState::Lost;
             }
@@ -134,11 +138,7 @@ pub fn set_controls(shared: &Arc<Shared>, agent_id: &str, controls: DeliveryCont
         if agent.controls.paused || (agent.controls.out_of_order && agent.held.len() <= 1) {
             return Plan::Nothing;
         }
-        Plan::Send {
-            batch: std::mem::take(&mut agent.held),
-            delay: Duration::from_millis(agent.controls.delay_ms),
-            twice: agent.controls.duplicate,
-        }
+        Plan::send(std::mem::take(&mut agent.held), &agent.controls)
     });
     run(Arc::clone(shared), plan);
 }

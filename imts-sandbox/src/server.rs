@@ -172,7 +172,7 @@ async fn answer(
         };
         return Ok(
             match crate::control::answer(&shared, &method, &rest, &body) {
-                Ok((status, value)) => json(status, serde_json::to_vec(&value).unwrap_or_default()),
+                Ok((status, bytes)) => json(status, bytes),
                 Err(f) => failure(&f),
             },
         );
