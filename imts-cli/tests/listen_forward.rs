@@ -102,3 +102,29 @@ fn forwarded_bytes_are_the_bytes_received() {
     assert_eq!(once, twice, "the same delivery, the same bytes");
     assert!(String::from_utf8_lossy(&twice).contains("n-fwd-2"));
 }
+
+#[test]
+fn imts_send_keeps_amounts_as_written() {
+    let (app_url, bodies) = app(vec![200]);
+    let (_listen, lines) = start(
+        &[
+            "listen",
+            "--listen",
+            "127.0.0.1:0",
+            "--forward-to",
+            &app_url,
+        ],
+        &["accepting notifications"],
+    );
+    let hook = format!("{}/imts", url_in(&lines[0]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("received.json");
+    std::fs::write(&file, r#"{"type":"transfer_received","notification_id":"n-amount-1","transfer_id":"0f8fad5b-d9cb-469f-a165-70867728950e","destination_type":"phone","destination_identifier":"********4567","amount_target":2435.00,"currency_target":"UZS","created_at":"2026-12-02T10:00:00.000000Z"}"#).unwrap();
+    let sent = send(&hook, &file, SECRET);
+    assert_eq!(sent.status.code(), Some(0), "{sent:?}");
+    let received = String::from_utf8(bodies.recv().unwrap()).unwrap();
+    assert!(
+        received.contains(r#""amount_target":2435.00"#),
+        "{received}"
+    );
+}

@@ -4,12 +4,13 @@
 //! Exit 0 when the receiver answered 2xx, 1 when it answered anything else (a receiver that
 //! refuses a correctly signed notification is the finding), 4 when it could not be reached.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clap::Args;
 use imts::protocol::transport::BlockingTransport as _;
 use imts_core::signature::sign_json;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::exit::CliError;
 use crate::input;
@@ -33,15 +34,22 @@ pub struct SendArgs {
     output: Output,
 }
 
-/// The signed body: the object without `pg_sig`, signed, with the signature added.
+/// The signed body: the object without `pg_sig`, signed, with the signature added. Each value
+/// keeps its text as written (an amount is never re-read as a float); a repeated key is refused.
 fn signed(body: &[u8], secret: &imts::AgentSecret) -> Result<Vec<u8>, CliError> {
-    let mut object: serde_json::Map<String, Value> = serde_json::from_slice(body)
+    use serde_json::value::RawValue;
+    // The canonicalizer refuses repeated keys, which a map would silently merge.
+    imts_core::signature::CanonicalParams::from_json(body)
+        .map_err(|e| CliError::usage(format!("--json: {e}")))?;
+    let mut object: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(body)
         .map_err(|e| CliError::usage(format!("--json: not a JSON object: {e}")))?;
     object.remove("pg_sig");
     let unsigned = serde_json::to_vec(&object).map_err(|e| CliError::usage(e.to_string()))?;
     let signature = sign_json(&unsigned, &imts::protocol::Signer::new(secret.clone()))
         .map_err(|e| CliError::usage(format!("--json: cannot be signed: {e}")))?;
-    object.insert("pg_sig".into(), signature.to_string().into());
+    let signature = serde_json::value::to_raw_value(&signature.to_string())
+        .map_err(|e| CliError::usage(e.to_string()))?;
+    object.insert("pg_sig".into(), signature);
     serde_json::to_vec(&object).map_err(|e| CliError::usage(e.to_string()))
 }
 
