@@ -46,7 +46,7 @@ pub struct SandboxArgs {
     pub callback_outage: u64,
     /// Require `Authorization: Bearer TOKEN` on the control API (`/sandbox/v1/`).
     #[arg(long, value_name = "TOKEN", env = "IMTS_SANDBOX_CONTROL_TOKEN")]
-    pub control_token: Option<String>,
+    pub control_token: Option<crate::config::ControlToken>,
 }
 
 impl SandboxArgs {

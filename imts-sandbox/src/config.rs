@@ -181,6 +181,39 @@ impl FaultRule {
     }
 }
 
+/// The control API's bearer token (`--control-token`): compared in constant time, never shown
+/// by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ControlToken(String);
+
+impl ControlToken {
+    /// The token's bytes, to compare or to send.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ControlToken {
+    fn from(token: &str) -> Self {
+        Self(token.to_owned())
+    }
+}
+
+impl std::str::FromStr for ControlToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(token: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(token))
+    }
+}
+
+impl std::fmt::Debug for ControlToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ControlToken(***)")
+    }
+}
+
 /// Everything a sandbox starts with.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -214,7 +247,7 @@ pub struct SandboxConfig {
     /// (moving only by clock advances) and identifiers are drawn from `seed`.
     pub deterministic: Option<time::OffsetDateTime>,
     /// When set, the control API (`/sandbox/v1/`) requires `Authorization: Bearer TOKEN`.
-    pub control_token: Option<String>,
+    pub control_token: Option<ControlToken>,
 }
 
 impl Default for SandboxConfig {

@@ -66,7 +66,7 @@ pub fn authorized(shared: &Shared, authorization: Option<&str>) -> bool {
     let given = authorization
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or("");
-    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+    bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))
 }
 
 /// Answers one control request (the path after [`PREFIX`]).

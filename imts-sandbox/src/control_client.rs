@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::callback_log::LoggedCallback;
+use crate::config::ControlToken;
 use crate::control::PREFIX;
 use crate::delivery::DeliveryControls;
 
@@ -45,7 +46,7 @@ pub enum ControlError {
 #[derive(Debug, Clone)]
 pub struct Control {
     base_url: String,
-    token: Option<String>,
+    token: Option<ControlToken>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -62,8 +63,8 @@ impl Control {
 
     /// Sends `Authorization: Bearer TOKEN` (the sandbox's `--control-token`).
     #[must_use]
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(ControlToken::from(token));
         self
     }
 
@@ -79,7 +80,8 @@ impl Control {
             .uri(format!("{}{PREFIX}{path}", self.base_url))
             .header(http::header::CONTENT_TYPE, "application/json");
         if let Some(token) = &self.token {
-            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+            let bearer = format!("Bearer {}", token.expose());
+            request = request.header(http::header::AUTHORIZATION, bearer);
         }
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let request = request

@@ -40,7 +40,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use config::{AgentConfig, CallbackTarget, FaultKind, FaultRule, SandboxConfig};
+pub use config::{AgentConfig, CallbackTarget, ControlToken, FaultKind, FaultRule, SandboxConfig};
 pub use control_client::{Control, ControlError};
 pub use state::Stats;
 use tokio::sync::watch;

@@ -315,6 +315,15 @@ async fn a_control_token_is_required_when_set() {
         .callbacks()
         .await;
     assert!(with.unwrap().is_empty());
+    let shown = format!(
+        "{:?} {:?}",
+        Control::new(sandbox.base_url()).with_token("let-me-in"),
+        SandboxConfig {
+            control_token: Some("let-me-in".into()),
+            ..SandboxConfig::default()
+        }
+    );
+    assert!(!shown.contains("let-me-in"), "{shown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ pub struct SandboxTarget {
     base_url: String,
     /// The sandbox's `--control-token`, when it has one.
     #[arg(long, value_name = "TOKEN", env = "IMTS_SANDBOX_CONTROL_TOKEN")]
-    control_token: Option<String>,
+    control_token: Option<imts_sandbox::ControlToken>,
     /// Readable lines (default) or one JSON object per line.
     #[arg(long, value_enum, default_value = "human")]
     output: Output,
@@ -26,7 +26,7 @@ impl SandboxTarget {
     fn control(&self) -> Control {
         let control = Control::new(&self.base_url);
         match &self.control_token {
-            Some(token) => control.with_token(token),
+            Some(token) => control.with_token(token.expose()),
             None => control,
         }
     }
