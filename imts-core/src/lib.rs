@@ -50,6 +50,7 @@ pub mod response;
 pub mod retry;
 #[cfg(feature = "test-util")]
 pub mod samples;
+pub mod schema;
 pub mod session;
 pub mod shell;
 pub mod signature;

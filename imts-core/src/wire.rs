@@ -339,22 +339,43 @@ pub(crate) use one_field_constructors;
 #[doc(hidden)]
 macro_rules! wire_object {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub struct $name:ident {
-            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )*
+            $( $(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty, )*
         }
     ) => {
         $crate::non_exhaustive_unless_test_util! {
-            $(#[$meta])*
+            $(#[doc = $doc])*
             #[derive(Clone, PartialEq, Debug)]
             pub struct $name {
-                $( $(#[$fmeta])* pub $field: $ty, )*
+                $( $(#[doc = $fdoc])* pub $field: $ty, )*
                 /// Fields this version does not know, kept with their exact JSON text.
                 pub extra: $crate::models::Extra,
             }
         }
 
         impl $crate::wire::sealed::Sealed for $name {}
+
+        impl $crate::schema::WireSchema for $name {
+            fn schema(components: &mut $crate::schema::Components) -> serde_json::Value {
+                components.define(stringify!($name), |components| {
+                    <Self as $crate::schema::WireSchema>::object_schema(components)
+                        .unwrap_or_default()
+                })
+            }
+
+            fn object_schema(components: &mut $crate::schema::Components) -> Option<serde_json::Value> {
+                Some($crate::schema::object(
+                    &$crate::schema::doc_text(&[$($doc),*]),
+                    vec![$($crate::schema::FieldSchema {
+                        name: $crate::wire::wire_name(stringify!($field)),
+                        schema: <$ty as $crate::schema::WireSchema>::schema(components),
+                        required: <$ty as $crate::schema::WireSchema>::REQUIRED,
+                        doc: $crate::schema::doc_text(&[$($fdoc),*]),
+                    }),*],
+                ))
+            }
+        }
 
         impl $crate::wire::SignFields for $name {
             fn sign_fields(&self, message: &mut $crate::wire::SigningMessage<'_>) -> bool {
