@@ -81,6 +81,14 @@ pub trait WireSchema {
         let _ = components;
         None
     }
+
+    /// Where this value lies outside its schema: the wire name of the first such field (the
+    /// type's own name for a bare value), or `None` when it conforms. Only an enumeration's
+    /// `Unknown` value can: the decoder keeps a value the provider adds to an answer, but a
+    /// server refuses it in a request.
+    fn outside_schema(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// One field of a wire object, as its declaration gives it.
@@ -130,7 +138,12 @@ pub fn object(doc: &str, fields: Vec<FieldSchema>) -> Value {
 fn with_description(schema: Value, doc: &str) -> Value {
     match schema {
         Value::Object(mut map) => {
-            map.entry("description").or_insert_with(|| doc.into());
+            // The field's own words first, then what its type says of every such value.
+            let text = match map.get("description").and_then(Value::as_str) {
+                Some(general) => format!("{doc} ({general})"),
+                None => doc.to_owned(),
+            };
+            map.insert("description".into(), text.into());
             Value::Object(map)
         }
         other => json!({ "allOf": [other], "description": doc }),
@@ -173,11 +186,17 @@ impl<T: WireSchema> WireSchema for Option<T> {
         // The decoder reads an explicit `null` as absent.
         json!({ "anyOf": [T::schema(components), { "type": "null" }] })
     }
+    fn outside_schema(&self) -> Option<&'static str> {
+        self.as_ref().and_then(T::outside_schema)
+    }
 }
 
 impl<T: WireSchema> WireSchema for Vec<T> {
     fn schema(components: &mut Components) -> Value {
         json!({ "type": "array", "items": T::schema(components) })
+    }
+    fn outside_schema(&self) -> Option<&'static str> {
+        self.iter().find_map(T::outside_schema)
     }
 }
 
@@ -245,6 +264,9 @@ macro_rules! enum_schemas {
                 let values: Vec<Value> = <$ty>::KNOWN.iter().map(|v| Value::from(v.as_str())).collect();
                 json!({ "type": "string", "enum": values })
             }
+            fn outside_schema(&self) -> Option<&'static str> {
+                matches!(self, Self::Unknown(_)).then_some(stringify!($ty))
+            }
         }
     )*};
 }
@@ -300,6 +322,16 @@ mod tests {
         assert!(components.schemas().contains_key("Transfer"));
         let _ = Transfer::schema(&mut components);
         assert_eq!(components.schemas().len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_enumeration_value_is_outside_the_schema_and_named_by_its_field() {
+        let mut request = crate::models::GetAgentsRequest::default();
+        assert_eq!(request.outside_schema(), None);
+        request.destination_type = Some(DestinationType::from("fax"));
+        assert_eq!(request.outside_schema(), Some("destination_type"));
+        request.destination_type = Some(DestinationType::Iban);
+        assert_eq!(request.outside_schema(), None);
     }
 
     #[test]

@@ -375,6 +375,15 @@ macro_rules! wire_object {
                     }),*],
                 ))
             }
+
+            fn outside_schema(&self) -> Option<&'static str> {
+                $(
+                    if $crate::schema::WireSchema::outside_schema(&self.$field).is_some() {
+                        return Some($crate::wire::wire_name(stringify!($field)));
+                    }
+                )*
+                None
+            }
         }
 
         impl $crate::wire::SignFields for $name {

@@ -18,6 +18,10 @@ use crate::server::Shared;
 /// The control API's path prefix.
 pub const PREFIX: &str = "/sandbox/v1/";
 
+/// The most one clock advance may move the sandbox's clock: ten years, far past every expiry
+/// and retry it drives (and far from the overflow of its millisecond offset).
+pub const MAX_CLOCK_ADVANCE_SECONDS: u64 = 10 * 366 * 24 * 3600;
+
 /// A control answer: status and JSON body, serialized from the typed value (never through a
 /// `serde_json::Value`, whose numbers are floats: amounts keep their digits).
 pub type Answer = Result<(u16, Vec<u8>), Failure>;
@@ -107,6 +111,12 @@ pub fn answer(shared: &Arc<Shared>, method: &http::Method, path: &str, body: &[u
         }
         ("POST", ["clock", "advance"]) => {
             let request: ClockAdvance = parse(body)?;
+            if request.seconds > MAX_CLOCK_ADVANCE_SECONDS {
+                return Err(Failure::validation(
+                    "seconds",
+                    format!("at most {MAX_CLOCK_ADVANCE_SECONDS}"),
+                ));
+            }
             shared
                 .clock
                 .advance(std::time::Duration::from_secs(request.seconds));

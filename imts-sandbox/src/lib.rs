@@ -29,6 +29,7 @@ pub mod delivery;
 mod failure;
 mod faults;
 pub mod magic;
+pub mod openapi;
 mod pdf;
 pub mod rates;
 mod routes;
