@@ -171,6 +171,16 @@ fn edge(from: &TransferStatus, to: &TransferStatus) -> bool {
 }
 
 fn advance(shared: &Arc<Shared>, id: &str, request: Advance) -> Answer {
+    use imts_core::schema::WireSchema as _;
+    if request.to.outside_schema().is_some() {
+        return Err(Failure::validation("to", "is not a transfer status"));
+    }
+    if request.error_code.outside_schema().is_some() {
+        return Err(Failure::validation(
+            "error_code",
+            "is not an error code the contract names",
+        ));
+    }
     as_owner(shared, id, |ctx, id| {
         let now = ctx.now;
         let Some(record) = ctx.state.transfers.get_mut(&id) else {

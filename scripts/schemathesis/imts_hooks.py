@@ -126,7 +126,15 @@ PERSON = {
 STEERED = {
     "createPerson": lambda body: body.update(encrypted_data=seal(PERSON), phone="77011234567"),
     "createTransfer": lambda body: (
-        body.update(currency_source="KZT", currency_target="UZS", amount_source=100.5),
+        body.update(
+            currency_source="KZT",
+            currency_target="UZS",
+            amount_source=100.5,
+            target_country="UZB",
+            destination_type="phone",
+            destination_identifier="998901234567",
+            transfer_purpose="Family support",
+        ),
         body.pop("target_agent_id", None),
     ),
     "payout": lambda body: body.update(encrypted_data=seal(PERSON)),

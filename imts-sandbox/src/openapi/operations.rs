@@ -81,7 +81,10 @@ pub static OPERATIONS: [Operation; 17] = [
         summary: "Refresh token: a new pair for the refresh token (which then stops working)",
         request: none,
         response: TokenResponse::schema,
-        errors: &[],
+        errors: &[ErrorAnswer {
+            status: 422,
+            codes: &["validation_error"],
+        }],
         inferred: Some("method documented, rest inferred"),
         sdk_method: "(automatic)",
     },

@@ -45,9 +45,16 @@ pub fn refresh(state: &mut State, request: &Incoming<'_>, now: OffsetDateTime) -
         .authorization
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    let from_body = serde_json::from_slice::<RefreshBody>(request.body)
-        .ok()
-        .and_then(|b| b.refresh_token);
+    // The body is optional; when there is one it must be `{"refresh_token": "..."}` or `{}`.
+    let from_body = if request.body.trim_ascii().is_empty() {
+        None
+    } else {
+        serde_json::from_slice::<RefreshBody>(request.body)
+            .map_err(|_| {
+                Failure::malformed("the body must be an object with an optional refresh_token")
+            })?
+            .refresh_token
+    };
     let token = from_header
         .or(from_body)
         .ok_or_else(|| Failure::unauthorized("refresh token missing"))?;

@@ -11,6 +11,7 @@ pub use clients::AML_REJECT_PREFIX;
 
 use imts_core::endpoint::{Endpoint, PATH_PREFIX};
 use imts_core::signature::{verify_json, CanonicalParams, VerifyError, SIGNATURE_FIELD};
+use imts_core::schema::WireSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -175,6 +176,10 @@ fn verify_body(state: &State, partner: usize, body: &[u8]) -> Result<Vec<u8>, Fa
     struct Signature<'a> {
         #[serde(borrow)]
         pg_sig: Option<std::borrow::Cow<'a, str>>,
+        // Read only to refuse a salt that is not text (an object would sign as nothing).
+        #[serde(borrow, default)]
+        #[allow(dead_code)]
+        pg_salt: Option<std::borrow::Cow<'a, str>>,
     }
     if body.trim_ascii().is_empty() {
         return Err(Failure::signature("pg_sig is missing"));
@@ -199,7 +204,16 @@ fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Decodes a request body into its wire type; errors name the field (422).
-fn decode<T: DeserializeOwned>(json: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(json).map_err(|e| from_decode_error(&e))
+/// Decodes a request body into its wire type; errors name the field (422). A value outside an
+/// enumeration is refused here: the models keep one in an answer (`Unknown`), a server must not
+/// accept one in a request.
+fn decode<T: DeserializeOwned + WireSchema>(json: &[u8]) -> Result<T, Failure> {
+    let value: T = serde_json::from_slice(json).map_err(|e| from_decode_error(&e))?;
+    match value.outside_schema() {
+        Some(field) => Err(Failure::validation(
+            field,
+            "is not one of the values the contract names",
+        )),
+        None => Ok(value),
+    }
 }

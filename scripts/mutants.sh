@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Mutation testing (cargo-mutants) of the decision logic: imts-core's life cycle, retry
+# classification, token session, call driver and signature canonicalization, and imts-callbacks'
+# verifier and de-duplication. Slow (minutes per module on 2 cores): not run by CI.
+# Results in mutants.out/ (outcomes.json, caught.txt, missed.txt); docs/testing.md has the scores.
+# Usage: scripts/mutants.sh [core|callbacks|all]   (needs `cargo install cargo-mutants --locked`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which="${1:-all}"
+export CARGO_INCREMENTAL=1
+if [ "$which" = core ] || [ "$which" = all ]; then
+    cargo mutants --no-shuffle --timeout 120 -o mutants.out/core -p imts-core \
+        -f imts-core/src/lifecycle.rs -f imts-core/src/retry.rs -f imts-core/src/session.rs \
+        -f imts-core/src/driver.rs -f 'imts-core/src/signature/*.rs' \
+        -- --lib --test driver --test session --test signature_vectors \
+        --test signature_properties --test json_signing --test requests --test responses || true
+fi
+if [ "$which" = callbacks ] || [ "$which" = all ]; then
+    cargo mutants --no-shuffle --timeout 120 -o mutants.out/callbacks -p imts-callbacks \
+        -f imts-callbacks/src/verify.rs -f imts-callbacks/src/seen.rs || true
+fi
+for dir in mutants.out/*/mutants.out; do
+    [ -d "$dir" ] || continue
+    caught=$(wc -l < "$dir/caught.txt"); missed=$(wc -l < "$dir/missed.txt")
+    timeout=$(wc -l < "$dir/timeout.txt"); unviable=$(wc -l < "$dir/unviable.txt")
+    echo "$dir: caught $caught, missed $missed, timeout $timeout, unviable $unviable"
+done
