@@ -336,6 +336,9 @@ mod tests {
 
     #[test]
     fn doc_lines_join_into_paragraphs() {
-        assert_eq!(doc_text(&[" One", " two.", "", " Three."]), "One two.\nThree.");
+        assert_eq!(
+            doc_text(&[" One", " two.", "", " Three."]),
+            "One two.\nThree."
+        );
     }
 }

@@ -39,7 +39,10 @@ fn operation(
     errors: &[(u16, &'static [&'static str])],
 ) -> Value {
     let mut responses: Map<String, Value> = answers.into_iter().collect();
-    let mut all = vec![(401, &["unauthorized"][..]), (413, &[PAYLOAD_TOO_LARGE][..])];
+    let mut all = vec![
+        (401, &["unauthorized"][..]),
+        (413, &[PAYLOAD_TOO_LARGE][..]),
+    ];
     all.extend_from_slice(errors);
     for (status, codes) in all {
         let answer = ErrorAnswer { status, codes };

@@ -167,16 +167,16 @@ fn imts_operation(operation: &Operation, envelope: &Value, components: &mut Comp
             "links": operations::links(operation.endpoint),
         }),
     );
-    if responses["200"]["links"].as_object().is_some_and(Map::is_empty) {
+    if responses["200"]["links"]
+        .as_object()
+        .is_some_and(Map::is_empty)
+    {
         if let Some(ok) = responses["200"].as_object_mut() {
             ok.remove("links");
         }
     }
     for answer in operations::errors(operation) {
-        responses.insert(
-            answer.status.to_string(),
-            error_response(&answer, envelope),
-        );
+        responses.insert(answer.status.to_string(), error_response(&answer, envelope));
     }
     let mut out = json!({
         "operationId": operation.id,
@@ -234,7 +234,8 @@ fn signature_property() -> Value {
 
 fn salt_property() -> Value {
     json!({
-        "type": "string",
+        // `null`, like an empty string, is dropped from the signature.
+        "type": ["string", "null"],
         "description": "A random salt, signed like any other field (SignatureScheme::Salted)",
         "x-imts-inferred": true,
     })
@@ -264,9 +265,7 @@ fn query_parameters(object: &Value) -> Value {
     if let Some(properties) = object["properties"].as_object() {
         for (name, schema) in properties {
             let mut schema = schema.clone();
-            let description = schema
-                .as_object_mut()
-                .and_then(|s| s.remove("description"));
+            let description = schema.as_object_mut().and_then(|s| s.remove("description"));
             if let Some(inner) = schema["anyOf"].get(0).cloned() {
                 schema = inner;
             }
@@ -326,7 +325,7 @@ fn refresh_token_request() -> Value {
     json!({
         "type": "object",
         "description": "The refresh token in the body instead of the Authorization header (RefreshStyle::Body)",
-        "properties": { "refresh_token": { "type": "string", "writeOnly": true } },
+        "properties": { "refresh_token": { "type": ["string", "null"], "writeOnly": true } },
         "x-imts-inferred": true,
     })
 }

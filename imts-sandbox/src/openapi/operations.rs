@@ -288,9 +288,7 @@ pub fn errors(operation: &Operation) -> Vec<ErrorAnswer> {
 #[must_use]
 pub fn links(endpoint: Endpoint) -> Value {
     let body = |field: &str| serde_json::json!({ field: format!("$response.body#/{field}") });
-    let by_body = |target: &str, field: &str| {
-        serde_json::json!({ "operationId": target, "requestBody": body(field) })
-    };
+    let by_body = |target: &str, field: &str| serde_json::json!({ "operationId": target, "requestBody": body(field) });
     let by_query = |target: &str| {
         serde_json::json!({
             "operationId": target,
@@ -312,7 +310,10 @@ pub fn links(endpoint: Endpoint) -> Value {
         }
         Endpoint::CreateTransfer => {
             add("Confirm", by_body("confirm", "transfer_id"));
-            add("PrintApplication", by_body("printApplication", "transfer_id"));
+            add(
+                "PrintApplication",
+                by_body("printApplication", "transfer_id"),
+            );
             add("Cancel", by_body("cancel", "transfer_id"));
             add("Status", by_query("status"));
         }

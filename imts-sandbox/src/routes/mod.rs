@@ -10,8 +10,8 @@ mod transfers;
 pub use clients::AML_REJECT_PREFIX;
 
 use imts_core::endpoint::{Endpoint, PATH_PREFIX};
-use imts_core::signature::{verify_json, CanonicalParams, VerifyError, SIGNATURE_FIELD};
 use imts_core::schema::WireSchema;
+use imts_core::signature::{verify_json, CanonicalParams, VerifyError, SIGNATURE_FIELD};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use time::OffsetDateTime;
