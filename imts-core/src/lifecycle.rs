@@ -133,6 +133,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_known_status_has_its_stage_and_an_unknown_one_none() {
+        let stages: Vec<Option<u8>> = TransferStatus::KNOWN.iter().map(stage).collect();
+        assert_eq!(
+            stages,
+            [Some(0), Some(1), Some(2), Some(3), Some(3), Some(3)]
+        );
+        assert_eq!(stage(&S::from("paused")), None);
+        assert!(!is_final(&S::New));
+    }
+
+    #[test]
     fn table_answers() {
         assert!(TransferOperation::Confirm.allowed_from(&S::New));
         assert!(!TransferOperation::Confirm.allowed_from(&S::Process));

@@ -146,6 +146,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn the_generator_draws_varied_bits_and_repeats_them_for_a_seed() {
+        let draws: Vec<u64> = {
+            let mut rng = JitterRng::new(42);
+            (0..4).map(|_| rng.next_u64()).collect()
+        };
+        let mut again = JitterRng::new(42);
+        assert_eq!(draws, (0..4).map(|_| again.next_u64()).collect::<Vec<_>>());
+        assert!(draws.windows(2).all(|pair| pair[0] != pair[1]), "{draws:?}");
+        assert!(draws.iter().all(|&draw| draw > 1), "{draws:?}");
+    }
+
     proptest! {
         #[test]
         fn backoff_stays_within_the_ceiling(seed in any::<u64>(), retry in 0u32..40) {
