@@ -189,6 +189,26 @@ mod tests {
     }
 
     #[test]
+    fn capacity_is_exact_and_the_oldest_id_goes_first() {
+        let store = MemorySeenStore::new(Duration::from_secs(3600), 3);
+        assert!(store.is_empty());
+        for id in ["a", "b", "c"] {
+            assert_eq!(store.claim_now(id, t(0)), Claim::First);
+        }
+        assert_eq!(store.len(), 3);
+        assert!(!store.is_empty());
+        assert_eq!(
+            store.claim_now("a", t(1)),
+            Claim::InFlight,
+            "all three are kept"
+        );
+        assert_eq!(store.claim_now("d", t(1)), Claim::First);
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.claim_now("b", t(1)), Claim::InFlight);
+        assert_eq!(store.len(), 3);
+    }
+
+    #[test]
     fn first_duplicate_in_flight_release() {
         let store = MemorySeenStore::default();
         assert_eq!(store.claim_now("a", t(0)), Claim::First);
