@@ -29,7 +29,7 @@ base=$(head -1 "$work/sandbox.out" | awk '{print $NF}')
 echo "schemathesis: $examples examples per operation, seed $seed, against $base"
 status=0
 IMTS_BASE_URL="$base" IMTS_AGENT_ID="$agent" IMTS_AGENT_SECRET="$secret" IMTS_PARTNER_KEY="$key" \
-PYTHONPATH="scripts/schemathesis${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=imts_hooks \
+PYTHONPATH="scripts/schemathesis:scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=imts_hooks \
     schemathesis run openapi/imts.yaml --url "$base" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
     --phases examples,coverage,fuzzing,stateful --mode all \
