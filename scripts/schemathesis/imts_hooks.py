@@ -31,19 +31,14 @@ PARTNER_KEY = bytes.fromhex(os.environ["IMTS_PARTNER_KEY"])
 AUTH_PATH = "/v5/partner/transfer/agent/auth"
 
 
-def _post_json(path, body, method="POST", headers=None):
+def _token_pair():
     request = urllib.request.Request(
-        BASE + path,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"content-type": "application/json", **(headers or {})},
+        BASE + AUTH_PATH,
+        data=json.dumps({"agent_id": AGENT_ID, "agent_secret": SECRET}).encode(),
+        headers={"content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
-
-
-def _token_pair():
-    return _post_json(AUTH_PATH, {"agent_id": AGENT_ID, "agent_secret": SECRET})
 
 
 @schemathesis.auth()

@@ -5,7 +5,9 @@
 use imts_core::enums::{ErrorCode, TransferStatus};
 use serde_json::{json, Map, Value};
 
-use super::operations::{ErrorAnswer, PAYLOAD_TOO_LARGE};
+use super::operations::{
+    ErrorAnswer, INVALID_STATUS, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, VALIDATION,
+};
 use super::{error_response, CONTROL_TAG};
 use crate::control::{MAX_CLOCK_ADVANCE_SECONDS, PREFIX};
 use crate::delivery::MAX_DELAY_MS;
@@ -36,17 +38,11 @@ fn operation(
     summary: &str,
     envelope: &Value,
     answers: Vec<(String, Value)>,
-    errors: &[(u16, &'static [&'static str])],
+    errors: &[ErrorAnswer],
 ) -> Value {
     let mut responses: Map<String, Value> = answers.into_iter().collect();
-    let mut all = vec![
-        (401, &["unauthorized"][..]),
-        (413, &[PAYLOAD_TOO_LARGE][..]),
-    ];
-    all.extend_from_slice(errors);
-    for (status, codes) in all {
-        let answer = ErrorAnswer { status, codes };
-        responses.insert(status.to_string(), error_response(&answer, envelope));
+    for answer in [UNAUTHORIZED, TOO_LARGE].iter().chain(errors) {
+        responses.insert(answer.status.to_string(), error_response(answer, envelope));
     }
     json!({
         "operationId": id,
@@ -56,10 +52,6 @@ fn operation(
         "responses": responses,
     })
 }
-
-const VALIDATION: (u16, &[&str]) = (422, &["validation_error"]);
-const NOT_FOUND: (u16, &[&str]) = (404, &["not_found"]);
-const INVALID_STATUS: (u16, &[&str]) = (409, &["invalid_status"]);
 
 fn delivery_controls() -> Value {
     json!({

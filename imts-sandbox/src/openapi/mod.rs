@@ -159,22 +159,15 @@ fn error_response(answer: &ErrorAnswer, envelope: &Value) -> Value {
 fn imts_operation(operation: &Operation, envelope: &Value, components: &mut Components) -> Value {
     let spec = operation.endpoint.spec();
     let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        json!({
-            "description": "success",
-            "content": { "application/json": { "schema": (operation.response)(components) } },
-            "links": operations::links(operation.endpoint),
-        }),
-    );
-    if responses["200"]["links"]
-        .as_object()
-        .is_some_and(Map::is_empty)
-    {
-        if let Some(ok) = responses["200"].as_object_mut() {
-            ok.remove("links");
-        }
+    let mut ok = json!({
+        "description": "success",
+        "content": { "application/json": { "schema": (operation.response)(components) } },
+    });
+    let links = operations::links(operation.endpoint);
+    if links.as_object().is_some_and(|links| !links.is_empty()) {
+        ok["links"] = links;
     }
+    responses.insert("200".into(), ok);
     for answer in operations::errors(operation) {
         responses.insert(answer.status.to_string(), error_response(&answer, envelope));
     }

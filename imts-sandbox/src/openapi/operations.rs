@@ -46,14 +46,19 @@ pub struct Operation {
 /// The sandbox's own code for a body over its size limit (IMTS publishes no limit).
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 
-const NOT_FOUND: ErrorAnswer = ErrorAnswer {
-    status: 404,
-    codes: &["not_found"],
-};
-const INVALID_STATUS: ErrorAnswer = ErrorAnswer {
-    status: 409,
-    codes: &["invalid_status"],
-};
+/// The error answers the operations share, one per status and code.
+pub(super) const INVALID_SIGNATURE: ErrorAnswer = answer(400, &["invalid_signature"]);
+pub(super) const UNAUTHORIZED: ErrorAnswer = answer(401, &["unauthorized"]);
+pub(super) const NOT_FOUND: ErrorAnswer = answer(404, &["not_found"]);
+pub(super) const INVALID_STATUS: ErrorAnswer = answer(409, &["invalid_status"]);
+/// A body over the sandbox's limit (IMTS publishes none).
+pub(super) const TOO_LARGE: ErrorAnswer = answer(413, &[PAYLOAD_TOO_LARGE]);
+pub(super) const VALIDATION: ErrorAnswer = answer(422, &["validation_error"]);
+pub(super) const UNAVAILABLE: ErrorAnswer = answer(503, &["unavailable"]);
+
+const fn answer(status: u16, codes: &'static [&'static str]) -> ErrorAnswer {
+    ErrorAnswer { status, codes }
+}
 
 fn object<T: WireSchema>(components: &mut Components) -> Option<Value> {
     T::object_schema(components)
@@ -81,10 +86,7 @@ pub static OPERATIONS: [Operation; 17] = [
         summary: "Refresh token: a new pair for the refresh token (which then stops working)",
         request: none,
         response: TokenResponse::schema,
-        errors: &[ErrorAnswer {
-            status: 422,
-            codes: &["validation_error"],
-        }],
+        errors: &[VALIDATION],
         inferred: Some("method documented, rest inferred"),
         sdk_method: "(automatic)",
     },
@@ -134,13 +136,7 @@ pub static OPERATIONS: [Operation; 17] = [
         summary: "Create transfer: idempotent by order_id",
         request: object::<CreateTransferRequest>,
         response: Transfer::schema,
-        errors: &[
-            NOT_FOUND,
-            ErrorAnswer {
-                status: 409,
-                codes: &["duplicate_order_id"],
-            },
-        ],
+        errors: &[NOT_FOUND, answer(409, &["duplicate_order_id"])],
         inferred: Some("path and first fields documented, rest inferred"),
         sdk_method: "create_transfer",
     },
@@ -250,34 +246,12 @@ pub static OPERATIONS: [Operation; 17] = [
 #[must_use]
 pub fn errors(operation: &Operation) -> Vec<ErrorAnswer> {
     let spec = operation.endpoint.spec();
-    let mut answers = Vec::new();
+    let mut answers = vec![UNAUTHORIZED, TOO_LARGE, UNAVAILABLE];
     if spec.signed {
-        // A missing or wrong pg_sig.
-        answers.push(ErrorAnswer {
-            status: 400,
-            codes: &["invalid_signature"],
-        });
+        // A missing or wrong pg_sig; then the parameters' validation.
+        answers.extend([INVALID_SIGNATURE, VALIDATION]);
     }
-    answers.push(ErrorAnswer {
-        status: 401,
-        codes: &["unauthorized"],
-    });
     answers.extend_from_slice(operation.errors);
-    // A body over the sandbox's limit (IMTS publishes none).
-    answers.push(ErrorAnswer {
-        status: 413,
-        codes: &[PAYLOAD_TOO_LARGE],
-    });
-    if spec.signed {
-        answers.push(ErrorAnswer {
-            status: 422,
-            codes: &["validation_error"],
-        });
-    }
-    answers.push(ErrorAnswer {
-        status: 503,
-        codes: &["unavailable"],
-    });
     answers.sort_by_key(|answer| answer.status);
     answers
 }
