@@ -14,7 +14,7 @@ core_files=()
 for f in ${FILES:-lifecycle.rs retry.rs session.rs driver.rs signature/*.rs}; do core_files+=(-f "imts-core/src/$f"); done
 if [ "$which" = core ] || [ "$which" = all ]; then
     cargo mutants --no-shuffle --timeout 120 -o mutants.out/core -p imts-core \
-        "${core_files[@]}" -- --lib --test driver --test session --test signature_vectors \
+        "${core_files[@]}" -- --lib --test call --test driver --test session --test signature_vectors \
         --test signature_properties --test json_signing --test requests --test responses || true
 fi
 if [ "$which" = callbacks ] || [ "$which" = all ]; then
