@@ -174,7 +174,11 @@ fn a_create_answered_429_or_503_is_resent_without_a_lookup() {
         let first = d.next_send();
         d.respond(status, ERROR_503);
         let again = d.next_send();
-        assert_eq!(path(&again), "create", "HTTP {status} says it was not processed");
+        assert_eq!(
+            path(&again),
+            "create",
+            "HTTP {status} says it was not processed"
+        );
         assert_eq!(again.body(), first.body());
         d.respond(200, &transfer_json("ORD-9", "new"));
         assert!(d.finish().is_ok(), "HTTP {status}");
