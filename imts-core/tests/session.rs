@@ -185,6 +185,13 @@ fn a_pair_already_expired_by_our_clock_is_used_not_exchanged_in_a_loop() {
         ("access-1".into(), 1),
         "the pair just issued is used"
     );
+    // For minutes, not seconds: two minutes on it is still the one in use.
+    let soon = t0() + Duration::from_secs(120);
+    assert_eq!(
+        expect_ready(session.poll(&creds, &config, soon).unwrap()),
+        ("access-1".into(), 1),
+        "still trusted two minutes later"
+    );
     // Renewed ahead of the trusted window's end, with the refresh token (not a new login).
     let late = t0() + imts_core::session::SKEWED_TRUST;
     let (_, exchange) = expect_send(session.poll(&creds, &config, late).unwrap());
