@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import urllib.request
+import uuid
 
 import schemathesis
 from schemathesis import GenerationMode
@@ -113,6 +114,9 @@ STEERED = {
             destination_type="phone",
             destination_identifier="998901234567",
             transfer_purpose="Family support",
+            # A fresh order_id: a generated one repeats, and a reused order_id with another
+            # body is refused (409) by design.
+            order_id=uuid.uuid4().hex,
         ),
         body.pop("target_agent_id", None),
     ),
