@@ -201,3 +201,34 @@ fn a_pair_already_expired_by_our_clock_is_used_not_exchanged_in_a_loop() {
     let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
     assert_eq!(exchange, Exchange::Refresh);
 }
+
+#[test]
+fn a_short_lived_token_is_renewed_at_exactly_half_its_life() {
+    // Ten seconds of life is less than twice the margin: renewal comes at half of it, t0 + 5 s,
+    // with no jitter (the margin and its jitter are capped by half the life).
+    let (creds, config) = (credentials(), config());
+    let mut session = TokenSession::new(1);
+    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
+    let expires = t0() + Duration::from_secs(10);
+    session
+        .handle(
+            exchange,
+            200,
+            tokens_body(1, expires).as_bytes(),
+            &config,
+            t0(),
+        )
+        .unwrap();
+    let half = t0() + Duration::from_secs(5);
+    let just_before = half - Duration::from_millis(1);
+    assert_eq!(
+        expect_ready(session.poll(&creds, &config, just_before).unwrap()),
+        ("access-1".into(), 1)
+    );
+    let (_, exchange) = expect_send(session.poll(&creds, &config, half).unwrap());
+    assert_eq!(
+        exchange,
+        Exchange::Refresh,
+        "renewed at the instant, not after it"
+    );
+}
