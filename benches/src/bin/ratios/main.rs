@@ -3,7 +3,7 @@
 //! ratio above 1 means "the first is slower").
 //!
 //! `cargo run --release -p imts-benches --bin ratios` (`-- journal` for the journal's figures
-//! alone, `-- inbox` for the inbox's)
+//! alone, `-- inbox` for the inbox's, `-- concurrent` for the clients under concurrency)
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -19,6 +19,7 @@ use imts_core::{Config, Credentials, PreparedRequest};
 use imts_crypto::{AgentSecret, Packing, PartnerKey, Signer};
 use sha2::Sha256;
 
+mod concurrent;
 mod inbox;
 mod journal;
 
@@ -139,6 +140,15 @@ fn main() {
             imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
         let (mut rows, mut ratios) = (Vec::new(), Vec::new());
         journal::cost(&sandbox, &mut rows, &mut ratios);
+        report(&rows, &ratios);
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("concurrent") {
+        // `ratios concurrent`: the clients under 16, 64 and 256 concurrent calls.
+        let sandbox =
+            imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
+        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
+        concurrent::cost(&sandbox, &mut rows, &mut ratios);
         report(&rows, &ratios);
         return;
     }
@@ -448,9 +458,15 @@ fn main() {
     ratios.push(("client_vs_bare_http_blocking", r_blocking));
     ratios.push(("client_vs_bare_http", r_async.max(r_blocking)));
 
+    concurrent::cost(&sandbox, &mut rows, &mut ratios);
     journal::cost(&sandbox, &mut rows, &mut ratios);
 
     report(&rows, &ratios);
+}
+
+/// Ratio keys built at run time (one per level or backend) live as long as the run.
+pub(crate) fn leak(key: String) -> &'static str {
+    Box::leak(key.into_boxed_str())
 }
 
 /// Prints the table, the guards' verdicts and, last, the `RATIOS` line.

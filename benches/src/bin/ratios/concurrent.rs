@@ -1,0 +1,223 @@
+//! Many Status calls at once against the sandbox: each client of the SDK next to a bare HTTP
+//! client of the same kind (reqwest for the async client, ureq on threads for the blocking one)
+//! sending the same bytes with the same bearer and decoding the same answer with serde into a
+//! plain struct. One batch is `tasks` concurrent tasks (or threads) of [`CALLS_PER_TASK`] calls
+//! each; the two sides' batches are interleaved (`time_pair`) and the ratio is per call.
+
+use std::sync::Arc;
+
+use imts_core::models::StatusRequest;
+use imts_core::values::Lookup;
+use imts_core::{Config, Credentials, PreparedRequest};
+
+use crate::time_pair;
+
+/// The concurrency levels of the issue: tasks (async) or threads (blocking) at once.
+pub const LEVELS: [usize; 3] = [16, 64, 256];
+/// Calls each task makes per batch: enough to amortize spawning a task or a thread.
+const CALLS_PER_TASK: usize = 4;
+
+/// What a careful user without the SDK would decode Status into: the fields the SDK's `Transfer`
+/// reads, as plain serde types.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read by serde only: decoding is what is measured
+struct PlainTransfer {
+    transfer_id: String,
+    order_id: Option<String>,
+    status: String,
+    client_uuid: Option<String>,
+    destination_type: Option<String>,
+    destination_identifier: Option<String>,
+    target_country: Option<String>,
+    amount_source: Option<serde_json::Number>,
+    currency_source: Option<String>,
+    fee: Option<serde_json::Number>,
+    total_amount: Option<serde_json::Number>,
+    amount_target: Option<serde_json::Number>,
+    currency_target: Option<String>,
+    rate: Option<serde_json::Number>,
+    transfer_code: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+/// Adds a row per side and level, and `client_concurrent_vs_bare_{async,blocking}_{N}`.
+pub fn cost(
+    sandbox: &imts_sandbox::BackgroundSandbox,
+    rows: &mut Vec<(String, f64, String)>,
+    ratios: &mut Vec<(&'static str, f64)>,
+) {
+    let agent = sandbox.agents()[0].clone();
+    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone())
+        .with_partner_key(agent.partner_key.clone());
+    let config = Config::new(sandbox.base_url());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let async_client = imts::ClientBuilder::new(credentials.clone())
+        .config(config.clone())
+        .build()
+        .unwrap();
+    let blocking_client = imts::ClientBuilder::new(credentials.clone())
+        .config(config.clone())
+        .build_blocking()
+        .unwrap();
+
+    // A real transfer, so that Status answers 200 with a whole transfer to decode.
+    let person = blocking_client
+        .create_person(&imts_sandbox::samples::create_person("Concurrent").unwrap())
+        .unwrap();
+    let order = format!("CONC-{}", std::process::id());
+    let created = blocking_client
+        .create_transfer(
+            &imts_sandbox::samples::create_transfer(&person.client_uuid, &order).unwrap(),
+        )
+        .unwrap();
+    let status = StatusRequest::new(Lookup::TransferId(created.transfer_id.clone()));
+    let token = bare_token(sandbox, &agent);
+    let prepared = PreparedRequest::new(&status, &credentials, &config, 1).unwrap();
+    let url: Arc<str> = format!("{}{}", sandbox.base_url(), prepared.path_and_query()).into();
+    let bearer: Arc<str> = format!("Bearer {token}").into();
+
+    // Warm both sides: tokens, connection pools.
+    runtime.block_on(async_client.status(&status)).unwrap();
+    blocking_client.status(&status).unwrap();
+    let bare_reqwest = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bare_ureq: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+
+    for tasks in LEVELS {
+        let (t_client, t_bare, ratio) = time_pair(
+            || {
+                runtime.block_on(async {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..tasks {
+                        let (client, status) = (async_client.clone(), status.clone());
+                        set.spawn(async move {
+                            for _ in 0..CALLS_PER_TASK {
+                                client.status(&status).await.unwrap();
+                            }
+                        });
+                    }
+                    while let Some(done) = set.join_next().await {
+                        done.unwrap();
+                    }
+                })
+            },
+            || {
+                runtime.block_on(async {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..tasks {
+                        let (client, url, bearer) =
+                            (bare_reqwest.clone(), Arc::clone(&url), Arc::clone(&bearer));
+                        set.spawn(async move {
+                            for _ in 0..CALLS_PER_TASK {
+                                let answer = client
+                                    .get(&*url)
+                                    .header("authorization", &*bearer)
+                                    .send()
+                                    .await
+                                    .unwrap();
+                                assert_eq!(answer.status(), 200);
+                                let body = answer.bytes().await.unwrap();
+                                let _: PlainTransfer = serde_json::from_slice(&body).unwrap();
+                            }
+                        });
+                    }
+                    while let Some(done) = set.join_next().await {
+                        done.unwrap();
+                    }
+                })
+            },
+        );
+        let per_call = (tasks * CALLS_PER_TASK) as f64;
+        rows.push((
+            format!("async client, Status, {tasks} tasks, per call"),
+            t_client / per_call,
+            format!("{:.0} calls/s", 1e9 * per_call / t_client),
+        ));
+        rows.push((
+            format!("bare reqwest + serde, {tasks} tasks, per call"),
+            t_bare / per_call,
+            format!("{:.0} calls/s", 1e9 * per_call / t_bare),
+        ));
+        ratios.push((
+            crate::leak(format!("client_concurrent_vs_bare_async_{tasks}")),
+            ratio,
+        ));
+
+        let (t_client, t_bare, ratio) = time_pair(
+            || {
+                std::thread::scope(|scope| {
+                    for _ in 0..tasks {
+                        scope.spawn(|| {
+                            for _ in 0..CALLS_PER_TASK {
+                                blocking_client.status(&status).unwrap();
+                            }
+                        });
+                    }
+                });
+            },
+            || {
+                std::thread::scope(|scope| {
+                    for _ in 0..tasks {
+                        scope.spawn(|| {
+                            for _ in 0..CALLS_PER_TASK {
+                                let mut answer = bare_ureq
+                                    .get(&*url)
+                                    .header("authorization", &*bearer)
+                                    .call()
+                                    .unwrap();
+                                assert_eq!(answer.status(), 200);
+                                let body = answer.body_mut().read_to_vec().unwrap();
+                                let _: PlainTransfer = serde_json::from_slice(&body).unwrap();
+                            }
+                        });
+                    }
+                });
+            },
+        );
+        rows.push((
+            format!("blocking client, Status, {tasks} threads, per call"),
+            t_client / per_call,
+            format!("{:.0} calls/s", 1e9 * per_call / t_client),
+        ));
+        rows.push((
+            format!("bare ureq + serde, {tasks} threads, per call"),
+            t_bare / per_call,
+            format!("{:.0} calls/s", 1e9 * per_call / t_bare),
+        ));
+        ratios.push((
+            crate::leak(format!("client_concurrent_vs_bare_blocking_{tasks}")),
+            ratio,
+        ));
+    }
+}
+
+/// An access token taken without the SDK, for the bare side.
+fn bare_token(
+    sandbox: &imts_sandbox::BackgroundSandbox,
+    agent: &imts_sandbox::AgentConfig,
+) -> String {
+    let body = serde_json::json!({
+        "agent_id": agent.agent_id,
+        "agent_secret": String::from_utf8_lossy(agent.agent_secret.expose_secret()),
+    });
+    let mut answer = ureq::post(format!(
+        "{}/v5/partner/transfer/agent/auth",
+        sandbox.base_url()
+    ))
+    .header("content-type", "application/json")
+    .send(body.to_string())
+    .unwrap();
+    let tokens: serde_json::Value =
+        serde_json::from_slice(&answer.body_mut().read_to_vec().unwrap()).unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
