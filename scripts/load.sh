@@ -3,7 +3,10 @@
 #   1. the sandbox serving Status (signed GET, bearer token),
 #   2. `imts listen` verifying notifications (a signed body, replayed: each delivery is verified,
 #      de-duplicated and acknowledged).
-# Reports requests/s, p99 latency, errors and peak memory (VmHWM) of each server.
+# Reports requests/s, p99 latency, errors and peak memory (VmHWM) of each server, and each one's
+# rate next to a bare hyper server (`bare_hyper`: reads the body, answers {"status":"ok"}) under
+# the same wrk load and the same request bytes, run just before it:
+#   RATIOS sandbox_vs_bare_hyper=... listen_vs_bare_hyper=...   (rate ratios: 1 is the bare rate)
 # Usage: scripts/load.sh [SECONDS] [CONNECTIONS]   (CI runs a short form: 3 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +15,11 @@ connections="${2:-32}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 # PROFILE=debug reuses the test build (CI's short form); the figures to report come from release.
 profile="${PROFILE:-release}"
-if [ "$profile" = release ]; then cargo build -q --release -p imts-cli; else cargo build -q -p imts-cli; fi
+if [ "$profile" = release ]; then
+    cargo build -q --release -p imts-cli && cargo build -q --release -p imts-benches --bin bare_hyper
+else
+    cargo build -q -p imts-cli && cargo build -q -p imts-benches --bin bare_hyper
+fi
 imts="target/$profile/imts"
 work="$(mktemp -d)"
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
@@ -46,8 +53,19 @@ report() { # name pid wrk-output
     echo "load $1: ${rps} req/s, p99 ${p99}, peak memory ${hwm}, ${connections} connections, ${seconds}s${errors:+, $errors}${non2xx:+, non-2xx $non2xx}"
 }
 
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3f}')" "$1" "$2"; }
+"target/$profile/bare_hyper" >"$work/bare.out" &
+pids+=($!); bare_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/bare.out" && break; sleep 0.05; done
+bare=$(head -1 "$work/bare.out" | awk '{print $NF}')
+bare_url="$bare${url#"$base"}"
+
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$bare_url" >"$work/bare-get.txt"
+report "bare hyper, the same GET" "$bare_pid" "$work/bare-get.txt"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" >"$work/status.txt"
 report "sandbox Status" "$sandbox_pid" "$work/status.txt"
+sandbox_ratio=$(ratio "$(rps "$work/status.txt")" "$(rps "$work/bare-get.txt")")
 
 IMTS_AGENT_SECRET=$secret "$imts" listen --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err" &
 pids+=($!); listen_pid=$!
@@ -63,7 +81,11 @@ wrk.method = "POST"
 wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$bare" >"$work/bare-post.txt"
+report "bare hyper, the same POST" "$bare_pid" "$work/bare-post.txt"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$hook" >"$work/listen.txt"
 report "imts listen (verify + de-duplicate + ack)" "$listen_pid" "$work/listen.txt"
-if grep -q "Non-2xx" "$work/listen.txt" "$work/status.txt"; then echo "non-2xx answers under load" >&2; exit 1; fi
-if grep -q "Socket errors" "$work/listen.txt" "$work/status.txt"; then echo "socket errors under load" >&2; exit 1; fi
+listen_ratio=$(ratio "$(rps "$work/listen.txt")" "$(rps "$work/bare-post.txt")")
+echo "RATIOS sandbox_vs_bare_hyper=$sandbox_ratio listen_vs_bare_hyper=$listen_ratio"
+if grep -q "Non-2xx" "$work"/*.txt; then echo "non-2xx answers under load" >&2; exit 1; fi
+if grep -q "Socket errors" "$work"/*.txt; then echo "socket errors under load" >&2; exit 1; fi
