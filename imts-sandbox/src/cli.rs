@@ -47,6 +47,9 @@ pub struct SandboxArgs {
     /// Require `Authorization: Bearer TOKEN` on the control API (`/sandbox/v1/`).
     #[arg(long, value_name = "TOKEN", env = "IMTS_SANDBOX_CONTROL_TOKEN")]
     pub control_token: Option<crate::config::ControlToken>,
+    /// Transfers stored before the oldest finished ones are forgotten (answer 404 after).
+    #[arg(long, default_value_t = crate::config::DEFAULT_RETAINED_TRANSFERS, value_name = "N")]
+    pub retained_transfers: usize,
 }
 
 impl SandboxArgs {
@@ -73,6 +76,7 @@ impl SandboxArgs {
             callback_loss: self.callback_loss,
             callback_outage: Duration::from_secs(self.callback_outage),
             control_token: self.control_token.clone(),
+            retained_transfers: self.retained_transfers,
             ..SandboxConfig::default()
         })
     }

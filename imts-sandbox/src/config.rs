@@ -248,7 +248,16 @@ pub struct SandboxConfig {
     pub deterministic: Option<time::OffsetDateTime>,
     /// When set, the control API (`/sandbox/v1/`) requires `Authorization: Bearer TOKEN`.
     pub control_token: Option<ControlToken>,
+    /// How many transfers are stored before finished ones (`success`, `canceled`, `error`) are
+    /// forgotten, oldest first, so that a long run's memory stays bounded. A forgotten transfer
+    /// answers 404, and its `order_id` may be used again. Transfers in flight are never
+    /// forgotten. Default [`DEFAULT_RETAINED_TRANSFERS`].
+    pub retained_transfers: usize,
 }
+
+/// The default of [`SandboxConfig::retained_transfers`]: far more than a test run creates, and
+/// at about 1.5 KB per stored transfer well under a gigabyte.
+pub const DEFAULT_RETAINED_TRANSFERS: usize = 100_000;
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -268,6 +277,7 @@ impl Default for SandboxConfig {
             callback_outage: Duration::ZERO,
             control_token: None,
             deterministic: None,
+            retained_transfers: DEFAULT_RETAINED_TRANSFERS,
         }
     }
 }

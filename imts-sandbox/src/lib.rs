@@ -41,7 +41,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use config::{AgentConfig, CallbackTarget, ControlToken, FaultKind, FaultRule, SandboxConfig};
+pub use config::{
+    AgentConfig, CallbackTarget, ControlToken, FaultKind, FaultRule, SandboxConfig,
+    DEFAULT_RETAINED_TRANSFERS,
+};
 pub use control_client::{Control, ControlError};
 pub use state::Stats;
 use tokio::sync::watch;
@@ -124,6 +127,8 @@ impl Sandbox {
             clients: Default::default(),
             transfers: Default::default(),
             orders: Default::default(),
+            creation_order: Default::default(),
+            retained_transfers: config.retained_transfers,
             stats: Stats::default(),
             callback_log: callback_log::CallbackLog::default(),
             deliveries: std::collections::HashMap::new(),

@@ -1,7 +1,7 @@
 //! The sandbox's one state: partners, tokens, clients, transfers and counters, behind one lock so
 //! every request sees and leaves it consistent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use imts_core::enums::{AmlStatus, DestinationType, ErrorCode, TransferStatus};
@@ -196,6 +196,8 @@ pub struct Stats {
     pub callbacks_refused_outage: u64,
     /// Faults injected, per kind.
     pub faults: BTreeMap<String, u64>,
+    /// Finished transfers forgotten to keep the store within `retained_transfers`.
+    pub transfers_forgotten: u64,
 }
 
 /// The whole state. Its `Debug` shows counts only: it holds live tokens and personal data.
@@ -214,6 +216,11 @@ pub struct State {
     pub transfers: HashMap<String, TransferRecord>,
     /// `(partner, order_id)` to transfer id.
     pub orders: HashMap<(usize, String), String>,
+    /// Transfer ids, oldest first (live ones move to the back when passed over): where
+    /// forgetting finished transfers starts.
+    pub creation_order: VecDeque<String>,
+    /// [`crate::SandboxConfig::retained_transfers`].
+    pub retained_transfers: usize,
     /// Counters.
     pub stats: Stats,
     /// Every notification made, and its deliveries (the control API's callback log).
@@ -241,6 +248,49 @@ impl std::fmt::Debug for State {
 }
 
 impl State {
+    /// Stores a new transfer under `(partner, order_id)`, then forgets finished transfers,
+    /// oldest first, while more than `retained_transfers` are stored.
+    pub fn insert_transfer(&mut self, order_key: (usize, String), record: TransferRecord) {
+        self.orders.insert(order_key, record.id.clone());
+        self.creation_order.push_back(record.id.clone());
+        self.transfers.insert(record.id.clone(), record);
+        self.forget_finished();
+    }
+
+    /// Looks at a few of the oldest ids per call (so that a store full of live transfers costs
+    /// each create a constant amount, not a scan): a finished transfer goes, a live one moves
+    /// to the back. Each insert looks at more ids than it adds, so the store comes back within
+    /// its bound as soon as enough transfers have finished.
+    fn forget_finished(&mut self) {
+        const LOOKS_PER_INSERT: usize = 4;
+        for _ in 0..LOOKS_PER_INSERT {
+            if self.transfers.len() <= self.retained_transfers {
+                return;
+            }
+            let Some(id) = self.creation_order.pop_front() else {
+                return;
+            };
+            let Some(record) = self.transfers.get(&id) else {
+                continue;
+            };
+            if !imts_core::lifecycle::is_final(&record.status) {
+                self.creation_order.push_back(id);
+                continue;
+            }
+            let Some(record) = self.transfers.remove(&id) else {
+                continue;
+            };
+            self.orders.remove(&(record.owner, record.order_id.clone()));
+            if let Some(count) = self.stats.transfers_per_order_id.get_mut(&record.order_id) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    self.stats.transfers_per_order_id.remove(&record.order_id);
+                }
+            }
+            self.stats.transfers_forgotten += 1;
+        }
+    }
+
     /// The partner with this id.
     #[must_use]
     pub fn partner_index(&self, id: &str) -> Option<usize> {

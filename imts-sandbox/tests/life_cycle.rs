@@ -229,3 +229,49 @@ async fn directed_transfers_are_invisible_to_other_agents() {
     assert_eq!(paid.status, TransferStatus::Waiting);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn finished_transfers_past_the_retention_limit_are_forgotten_oldest_first() {
+    let sandbox = start(SandboxConfig {
+        retained_transfers: 3,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let partner = Partner::login(&sandbox, 0).await;
+    let client_uuid = register(&partner, "Retained").await;
+    let mut ids = Vec::new();
+    for order in ["RET-A", "RET-B", "RET-C", "RET-D"] {
+        let transfer = partner
+            .ok(&create_transfer(&client_uuid, order, None))
+            .await;
+        ids.push(transfer.transfer_id);
+    }
+    // Four stored, one over the limit, but none finished: nothing is forgotten.
+    assert_eq!(sandbox.stats().transfers_forgotten, 0);
+    for id in &ids[..2] {
+        let canceled = partner.ok(&CancelRequest::new(id.clone())).await;
+        assert_eq!(canceled.status, TransferStatus::Canceled);
+    }
+    let e = partner
+        .ok(&create_transfer(&client_uuid, "RET-E", None))
+        .await;
+    assert_eq!(sandbox.stats().transfers_forgotten, 2, "A and B, finished");
+    let status_of = |id: &imts_core::values::TransferId| {
+        StatusRequest::new(imts_core::values::Lookup::TransferId(id.clone()))
+    };
+    for id in &ids[..2] {
+        let answer = partner.call(&status_of(id)).await;
+        assert_eq!(answer.status, 404, "a forgotten transfer is not found");
+    }
+    for id in ids[2..].iter().chain([&e.transfer_id]) {
+        assert_eq!(partner.ok(&status_of(id)).await.transfer_id, *id, "live ones stay");
+    }
+    let stats = sandbox.stats();
+    assert!(!stats.transfers_per_order_id.contains_key("RET-A"));
+    assert_eq!(stats.transfers_per_order_id["RET-C"], 1);
+    // A forgotten order_id may be used again.
+    let again = partner
+        .ok(&create_transfer(&client_uuid, "RET-A", None))
+        .await;
+    assert_ne!(again.transfer_id, ids[0]);
+}

@@ -100,6 +100,7 @@ fn counters() -> Value {
             "calls": per_key, "auth": count, "refresh": count, "transfers_per_order_id": per_key,
             "callbacks_sent": count, "callbacks_acknowledged": count, "callbacks_abandoned": count,
             "callbacks_lost": count, "callbacks_refused_outage": count, "faults": per_key,
+            "transfers_forgotten": count,
         },
     })
 }

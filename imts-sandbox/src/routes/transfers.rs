@@ -103,8 +103,7 @@ pub fn create(ctx: &mut Ctx<'_>, request: CreateTransferRequest, params: Canonic
         .transfers_per_order_id
         .entry(record.order_id.clone())
         .or_default() += 1;
-    ctx.state.orders.insert(order_key, id.clone());
-    ctx.state.transfers.insert(id, record.clone());
+    ctx.state.insert_transfer(order_key, record.clone());
     callbacks::status_changed(ctx, &record, None);
     reply(&record.to_wire())
 }
