@@ -264,7 +264,11 @@ async fn finished_transfers_past_the_retention_limit_are_forgotten_oldest_first(
         assert_eq!(answer.status, 404, "a forgotten transfer is not found");
     }
     for id in ids[2..].iter().chain([&e.transfer_id]) {
-        assert_eq!(partner.ok(&status_of(id)).await.transfer_id, *id, "live ones stay");
+        assert_eq!(
+            partner.ok(&status_of(id)).await.transfer_id,
+            *id,
+            "live ones stay"
+        );
     }
     let stats = sandbox.stats();
     assert!(!stats.transfers_per_order_id.contains_key("RET-A"));

@@ -3,7 +3,8 @@
 //! ratio above 1 means "the first is slower").
 //!
 //! `cargo run --release -p imts-benches --bin ratios` (`-- journal` for the journal's figures
-//! alone, `-- inbox` for the inbox's, `-- concurrent` for the clients under concurrency)
+//! alone, `-- inbox` for the inbox's, `-- concurrent` for the clients under concurrency,
+//! `-- sandbox` for the sandbox's memory per stored transfer)
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -22,6 +23,7 @@ use sha2::Sha256;
 mod concurrent;
 mod inbox;
 mod journal;
+mod sandbox_memory;
 
 /// Calls per batch so that one batch of `f` takes about 60 ms.
 fn batch_size<T>(f: &mut impl FnMut() -> T) -> u64 {
@@ -149,6 +151,13 @@ fn main() {
             imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
         let (mut rows, mut ratios) = (Vec::new(), Vec::new());
         concurrent::cost(&sandbox, &mut rows, &mut ratios);
+        report(&rows, &ratios);
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("sandbox") {
+        // `ratios sandbox`: the sandbox's memory per stored transfer, kept and bounded.
+        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
+        sandbox_memory::cost(&mut rows, &mut ratios);
         report(&rows, &ratios);
         return;
     }
@@ -460,6 +469,8 @@ fn main() {
 
     concurrent::cost(&sandbox, &mut rows, &mut ratios);
     journal::cost(&sandbox, &mut rows, &mut ratios);
+    inbox::cost(&mut rows, &mut ratios);
+    sandbox_memory::cost(&mut rows, &mut ratios);
 
     report(&rows, &ratios);
 }
