@@ -430,3 +430,37 @@ fn the_journal_intent_is_keyed_by_order_or_by_operation_and_transfer() {
     let d = Drive::new(&fees(), &config());
     assert!(d.call.journal_intent(&creds).is_none(), "moves no money");
 }
+
+#[test]
+fn a_failure_of_the_lookup_is_reported_as_the_lookups() {
+    // Create (1) answered 500, lookup (2) answered 503, lookup (3) answered 404: absent, so the
+    // create would be resent, but the attempts are spent. The last failure is the lookup's.
+    let mut config = config();
+    config.retry.max_attempts = 3;
+    let mut d = Drive::new(&create_request("ORD-9"), &config);
+    d.next_send();
+    d.respond(500, ERROR_500);
+    d.next_send();
+    d.respond(503, ERROR_503);
+    d.next_send();
+    d.respond(404, NOT_FOUND);
+    match d.finish().unwrap_err() {
+        Error::GaveUp {
+            endpoint,
+            attempts,
+            last,
+            ..
+        } => {
+            assert_eq!(endpoint, "create");
+            assert_eq!(attempts, 3);
+            match *last {
+                Error::Api { endpoint, error } => {
+                    assert_eq!(endpoint, "info", "the failure was the lookup's");
+                    assert_eq!(error.http_status, 503);
+                }
+                other => panic!("expected the lookup's 503, got {other:?}"),
+            }
+        }
+        other => panic!("expected GaveUp, got {other:?}"),
+    }
+}
