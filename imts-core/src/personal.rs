@@ -66,10 +66,13 @@ fn require_text(field: &'static str, value: &str) -> Result<(), ValueError> {
 }
 
 fn require_date(field: &'static str, value: &str) -> Result<(), ValueError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(value, format)
+    let invalid = || ValueError::new(field, "must be a date YYYY-MM-DD");
+    // Parsed at run time: `time`'s compile-time macro is a proc-macro crate in every build.
+    let format = time::format_description::parse_borrowed::<2>("[year]-[month]-[day]")
+        .map_err(|_| invalid())?;
+    time::Date::parse(value, &format)
         .map(|_| ())
-        .map_err(|_| ValueError::new(field, "must be a date YYYY-MM-DD"))
+        .map_err(|_| invalid())
 }
 
 fn seal_json(

@@ -72,9 +72,9 @@ impl<T: AsyncTransport + 'static> AsyncClient<T> {
                         AFTER_FAILURE
                     }
                 };
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    _ = stopped.changed() => return,
+                // Asleep until the pause ends or the handle stops it (or is dropped).
+                if tokio::time::timeout(pause, stopped.changed()).await.is_ok() {
+                    return;
                 }
             }
         });

@@ -392,11 +392,15 @@ impl FromStr for Timestamp {
         if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
             return Ok(Self::new(t));
         }
-        let plain =
-            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-        PrimitiveDateTime::parse(text, plain)
+        let invalid = || ValueError::new("timestamp", format!("`{text}` is not an RFC 3339 time"));
+        // Parsed at run time: `time`'s compile-time macro is a proc-macro crate in every build.
+        let plain = time::format_description::parse_borrowed::<2>(
+            "[year]-[month]-[day] [hour]:[minute]:[second]",
+        )
+        .map_err(|_| invalid())?;
+        PrimitiveDateTime::parse(text, &plain)
             .map(|t| Self(t.assume_utc()))
-            .map_err(|_| ValueError::new("timestamp", format!("`{text}` is not an RFC 3339 time")))
+            .map_err(|_| invalid())
     }
 }
 
