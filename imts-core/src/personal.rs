@@ -100,8 +100,57 @@ fn open_json<T>(
         .map_err(|e| OpenError::Invalid(e.to_string()))
 }
 
+/// `Zeroize` for a struct of zeroizable fields and a `Drop` that calls it: what zeroize's derive
+/// generates, without its proc-macro crate in every user's build. The struct is destructured
+/// without `..`, so a field added to it and not listed here does not compile.
+macro_rules! zeroize_fields {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        impl Zeroize for $name {
+            fn zeroize(&mut self) {
+                let Self { $($field),* } = self;
+                $($field.zeroize();)*
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.zeroize();
+            }
+        }
+
+        impl ZeroizeOnDrop for $name {}
+    };
+}
+
+zeroize_fields!(PersonData {
+    first_name,
+    last_name,
+    middle_name,
+    birth_date,
+    citizenship,
+    document_type,
+    document_number,
+    document_issued_at,
+    document_expires_at,
+    phone,
+    address,
+});
+zeroize_fields!(Representative {
+    first_name,
+    last_name,
+    document_type,
+    document_number
+});
+zeroize_fields!(BusinessData {
+    company_name,
+    registration_number,
+    country,
+    address,
+    representative
+});
+
 /// A natural person: sender, or recipient of a payout.
-#[derive(Clone, PartialEq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq)]
 pub struct PersonData {
     /// Given name.
     pub first_name: String,
@@ -173,7 +222,7 @@ impl fmt::Debug for PersonData {
 }
 
 /// The representative who acts for a company.
-#[derive(Clone, PartialEq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq)]
 pub struct Representative {
     /// Given name.
     pub first_name: String,
@@ -192,7 +241,7 @@ impl fmt::Debug for Representative {
 }
 
 /// A company that sends money.
-#[derive(Clone, PartialEq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq)]
 pub struct BusinessData {
     /// Registered name.
     pub company_name: String,
@@ -297,5 +346,28 @@ mod clear {
         address: String,
         #[serde(with = "RepresentativeJson")]
         representative: Representative,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroize;
+
+    #[test]
+    fn zeroize_clears_every_field_it_can_see() {
+        let mut person = crate::samples::person("Wiped").unwrap();
+        person.middle_name = Some("Middle".into());
+        person.zeroize();
+        assert!(person.first_name.is_empty() && person.last_name.is_empty());
+        assert!(person.birth_date.is_empty() && person.document_number.is_empty());
+        assert!(person.document_issued_at.is_empty());
+        assert_eq!(person.middle_name, None, "an Option is wiped, then emptied");
+        assert!(person.citizenship.as_str().is_empty() && person.phone.as_str().is_empty());
+
+        let mut business = crate::samples::business("Wiped LLP").unwrap();
+        business.zeroize();
+        assert!(business.company_name.is_empty() && business.registration_number.is_empty());
+        assert!(business.address.is_empty() && business.country.as_str().is_empty());
+        assert!(business.representative.document_number.is_empty());
     }
 }

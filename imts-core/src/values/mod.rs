@@ -209,8 +209,14 @@ macro_rules! string_value {
     };
     ($(#[$meta:meta])* $name:ident, $field:literal, $check:expr, $debug:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Zeroize)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(String);
+
+        impl Zeroize for $name {
+            fn zeroize(&mut self) {
+                self.0.zeroize();
+            }
+        }
 
         impl $name {
             /// Validates and wraps the value.
