@@ -16,7 +16,7 @@ for f in ${FILES:-lifecycle.rs retry.rs session.rs driver.rs signature/*.rs}; do
 if [ "$which" = core ] || [ "$which" = all ]; then
     cargo mutants --no-shuffle --timeout "${TIMEOUT:-20}" -o mutants.out/core -p imts-core \
         "${core_files[@]}" -- --lib --test call --test driver --test session --test signature_vectors \
-        --test signature_properties --test json_signing --test requests --test responses || true
+        --test signature_properties --test signature_errors --test json_signing --test requests --test responses || true
 fi
 if [ "$which" = callbacks ] || [ "$which" = all ]; then
     cargo mutants --no-shuffle --timeout "${TIMEOUT:-20}" -o mutants.out/callbacks -p imts-callbacks \
