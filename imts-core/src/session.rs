@@ -129,7 +129,8 @@ impl TokenSession {
         let Some(held) = &self.held else {
             return self.authenticate_request(credentials, config);
         };
-        if !held.stale && now < held.refresh_at && now < held.access_expires {
+        // `refresh_at` is never after `access_expires` (`store`), so it alone decides.
+        if !held.stale && now < held.refresh_at {
             return Ok(SessionStep::Ready {
                 access: held.access.clone(),
                 generation: self.generation,

@@ -232,3 +232,156 @@ fn a_short_lived_token_is_renewed_at_exactly_half_its_life() {
         "renewed at the instant, not after it"
     );
 }
+
+/// A session holding the pair of generation 1, access valid an hour from t0.
+fn authenticated(seed: u64) -> TokenSession {
+    let config = config();
+    let mut session = TokenSession::new(seed);
+    let (_, exchange) = expect_send(session.poll(&credentials(), &config, t0()).unwrap());
+    let expires = t0() + Duration::from_secs(3600);
+    session
+        .handle(
+            exchange,
+            200,
+            tokens_body(1, expires).as_bytes(),
+            &config,
+            t0(),
+        )
+        .unwrap();
+    session
+}
+
+#[test]
+fn a_refresh_token_is_used_until_the_instant_it_expires() {
+    let (creds, config) = (credentials(), config());
+    let mut session = authenticated(1);
+    // tokens_body: the refresh token lives 30 days past the access token.
+    let refresh_expires = t0() + Duration::from_secs(3600 + 30 * 86400);
+    let just_before = refresh_expires - Duration::from_millis(1);
+    let (_, exchange) = expect_send(session.poll(&creds, &config, just_before).unwrap());
+    assert_eq!(exchange, Exchange::Refresh);
+    let (_, exchange) = expect_send(session.poll(&creds, &config, refresh_expires).unwrap());
+    assert_eq!(exchange, Exchange::Authenticate, "expired at that instant");
+}
+
+#[test]
+fn exchanges_are_counted_by_kind() {
+    let (creds, config) = (credentials(), config());
+    let mut session = authenticated(1);
+    let later = t0() + Duration::from_secs(3590);
+    for (round, generation) in [(1u64, 2u32), (2, 3)] {
+        let (_, exchange) = expect_send(session.poll(&creds, &config, later).unwrap());
+        assert_eq!(exchange, Exchange::Refresh);
+        let expires = later + Duration::from_secs(3600 * round);
+        session
+            .handle(
+                exchange,
+                200,
+                tokens_body(generation, expires).as_bytes(),
+                &config,
+                later,
+            )
+            .unwrap();
+        session.expire_now();
+    }
+    let stats = session.stats();
+    assert_eq!((stats.authentications, stats.refreshes), (1, 2));
+}
+
+#[test]
+fn the_renewal_instant_is_jittered_within_a_quarter_of_the_margin() {
+    // Margin 60 s, jitter up to 15 s: renewal falls between 75 s and 60 s before expiry.
+    let (creds, config) = (credentials(), config());
+    let expires = t0() + Duration::from_secs(3600);
+    let mut early = 0;
+    for seed in 0..20 {
+        let mut session = authenticated(seed);
+        let too_early = expires - Duration::from_secs(76);
+        assert!(
+            matches!(
+                session.poll(&creds, &config, too_early).unwrap(),
+                SessionStep::Ready { .. }
+            ),
+            "seed {seed}: renewed more than margin + margin/4 ahead"
+        );
+        let one_second_past_margin = expires - Duration::from_secs(61);
+        if matches!(
+            session
+                .poll(&creds, &config, one_second_past_margin)
+                .unwrap(),
+            SessionStep::Send { .. }
+        ) {
+            early += 1;
+        }
+    }
+    // With jitter uniform in [0, 15 s], 19 of 20 seeds are expected to renew before 61 s.
+    assert!(
+        early >= 10,
+        "only {early} of 20 seeds drew a jitter over 1 s"
+    );
+}
+
+#[test]
+fn a_shared_pair_is_exported_and_adopted_only_when_newer() {
+    let (creds, config) = (credentials(), config());
+    let mut session = authenticated(1);
+    let exported = session.export().expect("a pair is held");
+    assert_eq!(exported.generation, 1);
+    assert_eq!(exported.access_token.expose_secret(), "access-1");
+
+    let mut other = TokenSession::new(2);
+    assert!(other.export().is_none());
+    assert!(
+        other.adopt(&exported, config.refresh_margin, t0()),
+        "newer than nothing"
+    );
+    assert_eq!(
+        expect_ready(other.poll(&creds, &config, t0()).unwrap()),
+        ("access-1".into(), 1)
+    );
+    assert!(
+        !other.adopt(&exported, config.refresh_margin, t0()),
+        "the same generation is not newer"
+    );
+    let mut older = exported.clone();
+    older.generation = 0;
+    older.access_token = imts_core::models::auth::Token::new("access-old");
+    assert!(!session.adopt(&older, config.refresh_margin, t0()));
+    assert_eq!(
+        expect_ready(session.poll(&creds, &config, t0()).unwrap()).0,
+        "access-1"
+    );
+}
+
+#[test]
+fn a_raised_generation_makes_the_next_pair_supersede_the_stores() {
+    let (creds, config) = (credentials(), config());
+    let mut session = TokenSession::new(1);
+    session.raise_generation(41);
+    session.raise_generation(7); // never lowers it
+    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
+    let expires = t0() + Duration::from_secs(3600);
+    session
+        .handle(
+            exchange,
+            200,
+            tokens_body(1, expires).as_bytes(),
+            &config,
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(session.generation(), 42);
+}
+
+#[test]
+fn expire_now_renews_at_the_next_poll() {
+    let (creds, config) = (credentials(), config());
+    let mut session = authenticated(1);
+    assert!(matches!(
+        session.poll(&creds, &config, t0()).unwrap(),
+        SessionStep::Ready { .. }
+    ));
+    session.expire_now();
+    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
+    assert_eq!(exchange, Exchange::Refresh);
+}
