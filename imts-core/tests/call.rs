@@ -8,10 +8,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use imts_core::enums::{ErrorCode, OriginatorType, TransferStatus};
+use imts_core::enums::{ErrorCode, TransferStatus};
 use imts_core::journal::MoneyOp;
 use imts_core::models::auth::Token;
-use imts_core::models::{ConfirmRequest, FeesRequest};
+use imts_core::models::ConfirmRequest;
 use imts_core::retry::JitterRng;
 use imts_core::{Call, Config, Error, Operation, Step, TransportError, TransportErrorKind};
 
@@ -123,15 +123,6 @@ fn path(request: &http::Request<Vec<u8>>) -> &str {
 fn query_has(request: &http::Request<Vec<u8>>, key: &str, value: &str) -> bool {
     form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
         .any(|(k, v)| k == key && v == value)
-}
-
-fn fees() -> FeesRequest {
-    FeesRequest::new(
-        OriginatorType::Person,
-        "KAZ".parse().unwrap(),
-        imts_core::values::Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
-        "UZS".parse().unwrap(),
-    )
 }
 
 const FEES_OK: &str = r#"{"amount_source":100.00,"currency_source":"KZT","fee":1.00,"total_amount":101.00,"rate":0.0394,"amount_target":3.94,"currency_target":"UZS"}"#;

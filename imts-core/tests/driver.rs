@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
-use imts_core::enums::{ErrorCode, OriginatorType, TransferStatus};
-use imts_core::models::{ConfirmRequest, FeesRequest, StatusRequest};
+use imts_core::enums::{ErrorCode, TransferStatus};
+use imts_core::models::{ConfirmRequest, StatusRequest};
 use imts_core::shell::Timeouts;
 use imts_core::transport::BlockingContext;
 use imts_core::{Error, Operation, TokenSession, TransportError};
@@ -51,15 +51,6 @@ fn run<O: Operation>(
     }
     .run(op, 11)
     .0
-}
-
-fn fees() -> FeesRequest {
-    FeesRequest::new(
-        OriginatorType::Person,
-        "KAZ".parse().unwrap(),
-        imts_core::values::Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
-        "UZS".parse().unwrap(),
-    )
 }
 
 #[test]

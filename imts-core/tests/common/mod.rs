@@ -41,6 +41,16 @@ pub fn person(last_name: &str) -> PersonData {
     imts_core::samples::person(last_name).unwrap()
 }
 
+/// A Fees request of 100.00 KZT to UZS (the fake server's one quote).
+pub fn fees() -> imts_core::models::FeesRequest {
+    imts_core::models::FeesRequest::new(
+        imts_core::enums::OriginatorType::Person,
+        "KAZ".parse().unwrap(),
+        Money::new("100.00".parse().unwrap(), "KZT".parse().unwrap()),
+        "UZS".parse().unwrap(),
+    )
+}
+
 /// The sample transfer of 1000.00 KZT.
 pub fn create_request(order_id: &str) -> CreateTransferRequest {
     let sample = imts_core::samples::new_transfer(&CLIENT_UUID.parse().unwrap(), order_id).unwrap();

@@ -136,35 +136,22 @@ fn main() {
     // The bare HTTP clients (not the SDK's, which hand their provider over explicitly) use the
     // process default; installing it twice is harmless.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if std::env::args().nth(1).as_deref() == Some("journal") {
-        // `ratios journal`: the journal's figures alone.
-        let sandbox =
-            imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
+    // `ratios PART` runs one part alone.
+    if let Some(part) = std::env::args().nth(1) {
         let (mut rows, mut ratios) = (Vec::new(), Vec::new());
-        journal::cost(&sandbox, &mut rows, &mut ratios);
-        report(&rows, &ratios);
-        return;
-    }
-    if std::env::args().nth(1).as_deref() == Some("concurrent") {
-        // `ratios concurrent`: the clients under 16, 64 and 256 concurrent calls.
-        let sandbox =
-            imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
-        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
-        concurrent::cost(&sandbox, &mut rows, &mut ratios);
-        report(&rows, &ratios);
-        return;
-    }
-    if std::env::args().nth(1).as_deref() == Some("sandbox") {
-        // `ratios sandbox`: the sandbox's memory per stored transfer, kept and bounded.
-        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
-        sandbox_memory::cost(&mut rows, &mut ratios);
-        report(&rows, &ratios);
-        return;
-    }
-    if std::env::args().nth(1).as_deref() == Some("inbox") {
-        // `ratios inbox`: acknowledging callbacks with an inbox, per backend.
-        let (mut rows, mut ratios) = (Vec::new(), Vec::new());
-        inbox::cost(&mut rows, &mut ratios);
+        let sandbox = || {
+            imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap()
+        };
+        match part.as_str() {
+            "journal" => journal::cost(&sandbox(), &mut rows, &mut ratios),
+            "concurrent" => concurrent::cost(&sandbox(), &mut rows, &mut ratios),
+            "inbox" => inbox::cost(&mut rows, &mut ratios),
+            "sandbox" => sandbox_memory::cost(&mut rows, &mut ratios),
+            other => {
+                eprintln!("unknown part `{other}`: journal, concurrent, inbox or sandbox");
+                std::process::exit(2);
+            }
+        }
         report(&rows, &ratios);
         return;
     }
