@@ -93,6 +93,98 @@ pub fn cost(
         .build()
         .new_agent();
 
+    // Allocations per call on each side, counted on this thread: a current-thread runtime
+    // runs the whole call here (the sandbox's threads are not counted).
+    let local = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let local_client = imts::ClientBuilder::new(credentials.clone())
+        .config(config.clone())
+        .build()
+        .unwrap();
+    local.block_on(local_client.status(&status)).unwrap();
+    let local_bare = reqwest::Client::new();
+    let bare_call = || async {
+        let answer = local_bare
+            .get(&*url)
+            .header("authorization", &*bearer)
+            .send()
+            .await
+            .unwrap();
+        let body = answer.bytes().await.unwrap();
+        let _: PlainTransfer = serde_json::from_slice(&body).unwrap();
+    };
+    local.block_on(bare_call());
+    const COUNTED: u64 = 200;
+    let client_allocs = allocation_counter::measure(|| {
+        for _ in 0..COUNTED {
+            local.block_on(local_client.status(&status)).unwrap();
+        }
+    });
+    let bare_allocs = allocation_counter::measure(|| {
+        for _ in 0..COUNTED {
+            local.block_on(bare_call());
+        }
+    });
+    for (name, counted) in [
+        ("async client", client_allocs),
+        ("bare reqwest + serde", bare_allocs),
+    ] {
+        rows.push((
+            format!("{name}, Status: allocations per call"),
+            counted.count_total as f64 / COUNTED as f64,
+            format!(
+                "{:.0} bytes allocated per call",
+                counted.bytes_total as f64 / COUNTED as f64
+            ),
+        ));
+    }
+
+    // The sans-IO parts of that: building and signing the request, and decoding the answer.
+    let body = local.block_on(async {
+        local_bare
+            .get(&*url)
+            .header("authorization", &*bearer)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    });
+    let route = imts_core::Endpoint::Status.route();
+    let build = allocation_counter::measure(|| {
+        for seed in 0..COUNTED {
+            let prepared = PreparedRequest::new(&status, &credentials, &config, seed).unwrap();
+            std::hint::black_box(prepared.to_http(&config.base_url, None).unwrap());
+        }
+    });
+    let decode = allocation_counter::measure(|| {
+        for _ in 0..COUNTED {
+            std::hint::black_box(
+                imts_core::response::decode::<imts_core::models::Transfer>(&route, 200, &body)
+                    .unwrap(),
+            );
+        }
+    });
+    let plain = allocation_counter::measure(|| {
+        for _ in 0..COUNTED {
+            std::hint::black_box(serde_json::from_slice::<PlainTransfer>(&body).unwrap());
+        }
+    });
+    for (name, counted) in [
+        ("  of which: build and sign the request", build),
+        ("  of which: decode the answer into Transfer", decode),
+        ("  bare: decode into the plain struct", plain),
+    ] {
+        rows.push((
+            format!("{name}: allocations per call"),
+            counted.count_total as f64 / COUNTED as f64,
+            format!("{:.0} bytes", counted.bytes_total as f64 / COUNTED as f64),
+        ));
+    }
+
     for tasks in LEVELS {
         let (t_client, t_bare, ratio) = time_pair(
             || {
