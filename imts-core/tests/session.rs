@@ -208,17 +208,7 @@ fn a_short_lived_token_is_renewed_at_exactly_half_its_life() {
     // with no jitter (the margin and its jitter are capped by half the life).
     let (creds, config) = (credentials(), config());
     let mut session = TokenSession::new(1);
-    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
-    let expires = t0() + Duration::from_secs(10);
-    session
-        .handle(
-            exchange,
-            200,
-            tokens_body(1, expires).as_bytes(),
-            &config,
-            t0(),
-        )
-        .unwrap();
+    authenticate(&mut session, t0() + Duration::from_secs(10));
     let half = t0() + Duration::from_secs(5);
     let just_before = half - Duration::from_millis(1);
     assert_eq!(
@@ -233,12 +223,11 @@ fn a_short_lived_token_is_renewed_at_exactly_half_its_life() {
     );
 }
 
-/// A session holding the pair of generation 1, access valid an hour from t0.
-fn authenticated(seed: u64) -> TokenSession {
+/// `session`'s first exchange answered with the pair of generation 1, access valid until
+/// `expires`.
+fn authenticate(session: &mut TokenSession, expires: time::OffsetDateTime) {
     let config = config();
-    let mut session = TokenSession::new(seed);
     let (_, exchange) = expect_send(session.poll(&credentials(), &config, t0()).unwrap());
-    let expires = t0() + Duration::from_secs(3600);
     session
         .handle(
             exchange,
@@ -248,6 +237,12 @@ fn authenticated(seed: u64) -> TokenSession {
             t0(),
         )
         .unwrap();
+}
+
+/// A session holding the pair of generation 1, access valid an hour from t0.
+fn authenticated(seed: u64) -> TokenSession {
+    let mut session = TokenSession::new(seed);
+    authenticate(&mut session, t0() + Duration::from_secs(3600));
     session
 }
 
@@ -355,21 +350,10 @@ fn a_shared_pair_is_exported_and_adopted_only_when_newer() {
 
 #[test]
 fn a_raised_generation_makes_the_next_pair_supersede_the_stores() {
-    let (creds, config) = (credentials(), config());
     let mut session = TokenSession::new(1);
     session.raise_generation(41);
     session.raise_generation(7); // never lowers it
-    let (_, exchange) = expect_send(session.poll(&creds, &config, t0()).unwrap());
-    let expires = t0() + Duration::from_secs(3600);
-    session
-        .handle(
-            exchange,
-            200,
-            tokens_body(1, expires).as_bytes(),
-            &config,
-            t0(),
-        )
-        .unwrap();
+    authenticate(&mut session, t0() + Duration::from_secs(3600));
     assert_eq!(session.generation(), 42);
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use imts_core::models::StatusRequest;
 use imts_core::values::Lookup;
-use imts_core::{Config, Credentials, PreparedRequest};
+use imts_core::{Config, PreparedRequest};
 
 use crate::time_pair;
 
@@ -47,9 +47,7 @@ pub fn cost(
     rows: &mut Vec<(String, f64, String)>,
     ratios: &mut Vec<(&'static str, f64)>,
 ) {
-    let agent = sandbox.agents()[0].clone();
-    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone())
-        .with_partner_key(agent.partner_key.clone());
+    let credentials = crate::partner_of(sandbox);
     let config = Config::new(sandbox.base_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -76,7 +74,7 @@ pub fn cost(
         )
         .unwrap();
     let status = StatusRequest::new(Lookup::TransferId(created.transfer_id.clone()));
-    let token = bare_token(sandbox, &agent);
+    let token = crate::bare_token(sandbox);
     let prepared = PreparedRequest::new(&status, &credentials, &config, 1).unwrap();
     let url: Arc<str> = format!("{}{}", sandbox.base_url(), prepared.path_and_query()).into();
     let bearer: Arc<str> = format!("Bearer {token}").into();
@@ -291,25 +289,4 @@ pub fn cost(
             ratio,
         ));
     }
-}
-
-/// An access token taken without the SDK, for the bare side.
-fn bare_token(
-    sandbox: &imts_sandbox::BackgroundSandbox,
-    agent: &imts_sandbox::AgentConfig,
-) -> String {
-    let body = serde_json::json!({
-        "agent_id": agent.agent_id,
-        "agent_secret": String::from_utf8_lossy(agent.agent_secret.expose_secret()),
-    });
-    let mut answer = ureq::post(format!(
-        "{}/v5/partner/transfer/agent/auth",
-        sandbox.base_url()
-    ))
-    .header("content-type", "application/json")
-    .send(body.to_string())
-    .unwrap();
-    let tokens: serde_json::Value =
-        serde_json::from_slice(&answer.body_mut().read_to_vec().unwrap()).unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
 }

@@ -23,10 +23,7 @@ pub fn cost(
     rows: &mut Vec<(String, f64, String)>,
     ratios: &mut Vec<(&'static str, f64)>,
 ) {
-    let agent = sandbox.agents()[0].clone();
-    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone())
-        .with_partner_key(agent.partner_key.clone());
-    let bench = Bench::new(sandbox.base_url(), credentials);
+    let bench = Bench::new(sandbox.base_url(), crate::partner_of(sandbox));
     let dir = std::env::temp_dir().join(format!("imts-ratios-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = Arc::new(imts_sqlite::SqliteJournal::open(dir.join("journal.db")).unwrap());

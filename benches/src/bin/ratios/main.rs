@@ -356,8 +356,7 @@ fn main() {
     // One Status call through each client against a bare request of the same bytes.
     let sandbox =
         imts_sandbox::BackgroundSandbox::start(imts_sandbox::SandboxConfig::default()).unwrap();
-    let agent = sandbox.agents()[0].clone();
-    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone());
+    let credentials = partner_of(&sandbox);
     let config = Config::new(sandbox.base_url());
     let status = imts_core::models::StatusRequest::new(imts_core::values::Lookup::OrderId(
         "ratios".parse().unwrap(),
@@ -377,23 +376,7 @@ fn main() {
         .expect("a blocking client");
     let _ = runtime.block_on(async_client.status(&status));
     let _ = blocking_client.status(&status);
-    let token_body = runtime
-        .block_on(async {
-            let body = serde_json::json!({"agent_id": agent.agent_id, "agent_secret": String::from_utf8_lossy(agent.agent_secret.expose_secret())});
-            reqwest::Client::new()
-                .post(format!("{}/v5/partner/transfer/agent/auth", sandbox.base_url()))
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await?
-                .bytes()
-                .await
-        })
-        .unwrap();
-    let token = serde_json::from_slice::<serde_json::Value>(&token_body).unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = bare_token(&sandbox);
     let prepared = PreparedRequest::new(&status, &credentials, &config, 1).unwrap();
     let url = format!("{}{}", sandbox.base_url(), prepared.path_and_query());
     let bare_reqwest = reqwest::Client::builder()
@@ -460,6 +443,32 @@ fn main() {
     sandbox_memory::cost(&mut rows, &mut ratios);
 
     report(&rows, &ratios);
+}
+
+/// The credentials of a sandbox's first partner, its partner key included.
+pub(crate) fn partner_of(sandbox: &imts_sandbox::BackgroundSandbox) -> Credentials {
+    let agent = &sandbox.agents()[0];
+    Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone())
+        .with_partner_key(agent.partner_key.clone())
+}
+
+/// An access token of that partner taken without the SDK, for the bare clients.
+pub(crate) fn bare_token(sandbox: &imts_sandbox::BackgroundSandbox) -> String {
+    let agent = &sandbox.agents()[0];
+    let body = serde_json::json!({
+        "agent_id": agent.agent_id,
+        "agent_secret": String::from_utf8_lossy(agent.agent_secret.expose_secret()),
+    });
+    let mut answer = ureq::post(format!(
+        "{}/v5/partner/transfer/agent/auth",
+        sandbox.base_url()
+    ))
+    .header("content-type", "application/json")
+    .send(body.to_string())
+    .unwrap();
+    let tokens: serde_json::Value =
+        serde_json::from_slice(&answer.body_mut().read_to_vec().unwrap()).unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Ratio keys built at run time (one per level or backend) live as long as the run.

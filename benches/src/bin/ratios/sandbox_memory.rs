@@ -4,7 +4,6 @@
 //! so the difference is the sandbox's store (and the allocator's slack around it).
 
 use imts_core::models::CancelRequest;
-use imts_core::Credentials;
 use imts_sandbox::{BackgroundSandbox, SandboxConfig};
 
 /// Transfers created per measurement.
@@ -44,9 +43,7 @@ pub fn cost(rows: &mut Vec<(String, f64, String)>, ratios: &mut Vec<(&'static st
 /// Bytes of resident memory added per created transfer (each canceled at once when `finish`).
 fn grow(config: SandboxConfig, finish: bool) -> f64 {
     let sandbox = BackgroundSandbox::start(config).unwrap();
-    let agent = sandbox.agents()[0].clone();
-    let credentials = Credentials::new(agent.agent_id.parse().unwrap(), agent.agent_secret.clone())
-        .with_partner_key(agent.partner_key.clone());
+    let credentials = crate::partner_of(&sandbox);
     let client = imts::ClientBuilder::new(credentials)
         .base_url(sandbox.base_url())
         .build_blocking()
