@@ -10,12 +10,15 @@ use super::learnt::Learnt;
 use super::observe::Observation;
 use super::record::{Event, RecordKey};
 use super::store::{Intent, Journal, JournalError, Update};
+use super::write::Write;
 
 /// One journaled call.
 pub struct JournalHook<'a> {
     journal: &'a dyn Journal,
     intent: Intent,
     sent: bool,
+    /// The first attempt was marked with the intent ([`Intent::sends_at_once`]).
+    first_marked: bool,
 }
 
 impl std::fmt::Debug for JournalHook<'_> {
@@ -23,12 +26,16 @@ impl std::fmt::Debug for JournalHook<'_> {
         f.debug_struct("JournalHook")
             .field("intent", &self.intent)
             .field("sent", &self.sent)
+            .field("first_marked", &self.first_marked)
             .finish()
     }
 }
 
 impl<'a> JournalHook<'a> {
-    /// Records `intent` durably; nothing may be sent unless this succeeds.
+    /// Records `intent` durably; nothing may be sent unless this succeeds. An intent that a
+    /// lookup resolves ([`Intent::sends_at_once`]) is recorded with its first attempt marked,
+    /// in the same write: a call then waits for two durable writes (this one and the outcome),
+    /// not three.
     ///
     /// # Errors
     /// [`Error::Journal`]: the journal is unavailable, or the key is held by another request.
@@ -37,23 +44,33 @@ impl<'a> JournalHook<'a> {
         intent: Intent,
         now: Timestamp,
     ) -> Result<JournalHook<'a>, Error> {
-        journal.record(&intent, now).await?;
+        let sending = intent.sends_at_once();
+        journal
+            .write(Write::Record {
+                intent: intent.clone(),
+                now,
+                sending,
+            })
+            .await?;
         Ok(Self {
             journal,
             intent,
             sent: false,
+            first_marked: sending,
         })
     }
 
     /// Marks an attempt of the operation as about to send; its bytes may go only if this
-    /// succeeds.
+    /// succeeds. (The first attempt of an intent recorded as sending is marked already.)
     ///
     /// # Errors
     /// [`Error::Journal`] when the mark could not be recorded.
     pub async fn before_send(&mut self, now: Timestamp) -> Result<(), Error> {
-        self.journal
-            .advance(&self.intent.key, Event::Sending, &Update::default(), now)
-            .await?;
+        if !std::mem::take(&mut self.first_marked) {
+            self.journal
+                .advance(&self.intent.key, Event::Sending, &Update::default(), now)
+                .await?;
+        }
         self.sent = true;
         Ok(())
     }

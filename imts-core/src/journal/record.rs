@@ -240,7 +240,9 @@ pub struct Record {
     pub body_hash: String,
     /// The state.
     pub state: State,
-    /// Attempts that sent bytes.
+    /// Attempts marked as sending ([`Event::Sending`]), each before its bytes. A call that
+    /// failed before any byte went (on its token, say) counts the one marked with its intent
+    /// ([`Intent::sends_at_once`](super::Intent::sends_at_once)); its outcome says `not sent`.
     pub attempts: u32,
     /// The answer (the response JSON) or the error's text, once there is one.
     pub outcome: Option<String>,

@@ -95,6 +95,18 @@ pub struct Update {
 }
 
 impl Intent {
+    /// Whether the intent may be recorded as sent already ([`State::Sent`], in the write that
+    /// records it): true when a record of it in that state is resolved by a lookup after a
+    /// crash ([`resume_plan`](super::resume::resume_plan)), so a crash before its bytes went
+    /// costs one lookup, never a second transfer. Create person and business have nothing to
+    /// look up by: their intent is recorded as such, and an unsent one is simply sent.
+    #[must_use]
+    pub fn sends_at_once(&self) -> bool {
+        let mut record = self.to_record(Timestamp::new(time::OffsetDateTime::UNIX_EPOCH));
+        record.state = State::Sent;
+        super::resume::resume_plan(&record) != super::resume::ResumePlan::NeedsPerson
+    }
+
     /// The record this intent becomes at `now`.
     #[must_use]
     pub fn to_record(&self, now: Timestamp) -> Record {
@@ -201,6 +213,7 @@ pub trait Journal: Send + Sync {
         self.write(Write::Record {
             intent: intent.clone(),
             now,
+            sending: false,
         })
     }
 

@@ -19,6 +19,10 @@ pub enum Write {
         intent: Intent,
         /// When.
         now: Timestamp,
+        /// Also mark its first attempt as sending ([`Event::Sending`], in the same write): a
+        /// client about to send it saves one durable write per call. Only for a record that
+        /// a lookup resolves once sent (see [`Intent::sends_at_once`]).
+        sending: bool,
     },
     /// Apply an event to a record ([`Record::apply`]).
     Advance {
@@ -61,8 +65,23 @@ impl Write {
     /// [`JournalError::BadTransition`].
     pub fn decide(&self, existing: Option<Record>) -> Result<(Record, bool), JournalError> {
         match (self, existing) {
-            (Self::Record { intent, now }, Some(existing)) => intent.against(existing, *now),
-            (Self::Record { intent, now }, None) => Ok((intent.to_record(*now), true)),
+            (
+                Self::Record {
+                    intent,
+                    now,
+                    sending,
+                },
+                existing,
+            ) => {
+                let (mut record, changed) = match existing {
+                    Some(existing) => intent.against(existing, *now)?,
+                    None => (intent.to_record(*now), true),
+                };
+                if *sending {
+                    record.apply(Event::Sending, &Update::default(), *now)?;
+                }
+                Ok((record, changed || *sending))
+            }
             (Self::Advance { key, .. } | Self::Observe { key, .. }, None) => {
                 Err(JournalError::NotFound(key.clone()))
             }
