@@ -1,5 +1,6 @@
 //! Response decoding: telling an error envelope from a result, and decoding either.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -13,12 +14,16 @@ use crate::error::{ApiError, Error};
 /// Longest raw body kept in an error.
 pub const RAW_BODY_LIMIT: usize = 4096;
 
+/// The error envelope's fields, borrowed where they can be: every answer is read as one first.
 #[derive(Deserialize, Default)]
-struct Envelope {
-    status: Option<String>,
-    error_code: Option<String>,
+struct Envelope<'a> {
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_code: Option<Cow<'a, str>>,
     error_description: Option<String>,
-    error: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
     errors: Option<BTreeMap<String, FieldMessages>>,
 }
 
@@ -85,7 +90,7 @@ fn error_envelope(route: &Route, status: u16, body: &[u8]) -> Option<ApiError> {
             raw_body: raw_body(route, body),
         });
     };
-    if let Some(nested) = envelope.error.as_deref() {
+    if let Some(nested) = envelope.error {
         if let Ok(nested) = serde_json::from_str::<NestedError>(nested.get()) {
             let code = match nested.code {
                 Some(serde_json::Value::String(s)) => ErrorCode::from(s.as_str()),
@@ -103,12 +108,15 @@ fn error_envelope(route: &Route, status: u16, body: &[u8]) -> Option<ApiError> {
     }
     let is_error_shape =
         envelope.error_code.is_some() && envelope.status.as_deref() == Some("error");
-    let has_result = route.result_field.is_some_and(|field| {
-        serde_json::from_slice::<BTreeMap<String, &RawValue>>(body)
-            .map(|m| m.contains_key(field))
-            .unwrap_or(false)
-    });
-    let envelope_only = is_error_shape && !has_result;
+    // Read the body again only for an error-shaped one (rare): does it carry a result too?
+    let has_result = || {
+        route.result_field.is_some_and(|field| {
+            serde_json::from_slice::<BTreeMap<Cow<'_, str>, &RawValue>>(body)
+                .map(|m| m.contains_key(field))
+                .unwrap_or(false)
+        })
+    };
+    let envelope_only = is_error_shape && !has_result();
     if success && !envelope_only {
         return None;
     }

@@ -6,7 +6,7 @@
 //! exact digits. Instead each object is read as a map of raw JSON values, the known fields are
 //! decoded from their raw text, and the rest is kept raw.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -14,24 +14,53 @@ use serde_json::value::RawValue;
 #[doc(hidden)]
 pub use imts_crypto::SigningMessage;
 
-/// Reads a JSON object as raw values (internal to the wire macros).
+/// A wire object's key as read: borrowed from the input unless it had escapes (internal to the
+/// wire macros), so known fields are matched without an allocation.
 #[doc(hidden)]
-pub fn read_object<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<BTreeMap<String, Box<RawValue>>, D::Error> {
-    BTreeMap::<String, Box<RawValue>>::deserialize(deserializer)
+pub struct Key<'de>(pub Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+            fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
 }
 
-/// Decodes one known field from its raw text (internal to the wire macros). A missing field is
-/// decoded from `null`, so `Option` fields become `None` and required ones fail, naming the field.
+/// Decodes a known field's value in place (internal to the wire macros); an error names the
+/// field.
 #[doc(hidden)]
-pub fn take_field<T: serde::de::DeserializeOwned, E: serde::de::Error>(
-    map: &mut BTreeMap<String, Box<RawValue>>,
+pub fn field_value<'de, T: Deserialize<'de>, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+    name: &str,
+) -> Result<T, A::Error> {
+    map.next_value()
+        .map_err(|e| serde::de::Error::custom(format_args!("field `{name}`: {e}")))
+}
+
+/// A known field's value, or for one that was absent its value from `null` (internal to the
+/// wire macros): `Option` fields become `None` and required ones fail, naming the field.
+#[doc(hidden)]
+pub fn or_missing<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+    value: Option<T>,
     name: &str,
 ) -> Result<T, E> {
-    match map.remove(name) {
-        Some(raw) => serde_json::from_str(raw.get())
-            .map_err(|e| E::custom(format_args!("field `{name}`: {e}"))),
+    match value {
+        Some(value) => Ok(value),
         None => serde_json::from_str("null")
             .map_err(|_| E::custom(format_args!("missing field `{name}`"))),
     }
@@ -405,9 +434,33 @@ macro_rules! wire_object {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut map = $crate::wire::read_object(deserializer)?;
-                $( let $field = $crate::wire::take_field::<$ty, D::Error>(&mut map, $crate::wire::wire_name(stringify!($field)))?; )*
-                Ok(Self { $($field,)* extra: $crate::models::Extra(map) })
+                // One pass: each known field decoded where it stands, the rest kept raw (a
+                // repeated key: the last one counts, as in a JSON map).
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        $( let mut $field: Option<$ty> = None; )*
+                        let mut extra = std::collections::BTreeMap::new();
+                        while let Some($crate::wire::Key(key)) = map.next_key()? {
+                            $(
+                                if key == const { $crate::wire::wire_name(stringify!($field)) } {
+                                    $field = Some($crate::wire::field_value(&mut map, &key)?);
+                                    continue;
+                                }
+                            )*
+                            extra.insert(key.into_owned(), map.next_value()?);
+                        }
+                        Ok($name {
+                            $( $field: $crate::wire::or_missing($field, $crate::wire::wire_name(stringify!($field)))?, )*
+                            extra: $crate::models::Extra(extra),
+                        })
+                    }
+                }
+                deserializer.deserialize_map(Visitor)
             }
         }
 

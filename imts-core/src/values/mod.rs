@@ -91,10 +91,13 @@ impl Amount {
                 format!("at most {AMOUNT_MAX_SCALE} digits after the point (decimal(15,4))"),
             ));
         }
-        let digits = value.mantissa().unsigned_abs().to_string().len();
-        let integer_digits = u32::try_from(digits)
-            .unwrap_or(u32::MAX)
-            .saturating_sub(value.scale());
+        // Decimal digits of the mantissa (0 has one).
+        let digits = value
+            .mantissa()
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |log| log + 1);
+        let integer_digits = digits.saturating_sub(value.scale());
         if integer_digits > AMOUNT_MAX_INTEGER_DIGITS {
             return Err(ValueError::new(
                 field,
