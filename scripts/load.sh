@@ -7,6 +7,8 @@
 # rate next to a bare hyper server (`bare_hyper`: reads the body, answers {"status":"ok"}) under
 # the same wrk load and the same request bytes, run just before it:
 #   RATIOS sandbox_vs_bare_hyper=... listen_vs_bare_hyper=...   (rate ratios: 1 is the bare rate)
+# and next to the same anchor with the servers' request bounds (`bare_hyper --bounded`: header and
+# body timeouts): sandbox_vs_bounded_hyper=... listen_vs_bounded_hyper=...
 # Usage: scripts/load.sh [SECONDS] [CONNECTIONS]   (CI runs a short form: 3 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,11 +63,22 @@ for _ in $(seq 100); do grep -q listening "$work/bare.out" && break; sleep 0.05;
 bare=$(head -1 "$work/bare.out" | awk '{print $NF}')
 bare_url="$bare${url#"$base"}"
 
+# The same anchor with the servers' request bounds (header and body timeouts): what of the gap
+# is only the bounds.
+"target/$profile/bare_hyper" --bounded >"$work/bounded.out" &
+pids+=($!); bounded_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/bounded.out" && break; sleep 0.05; done
+bounded=$(head -1 "$work/bounded.out" | awk '{print $NF}')
+bounded_url="$bounded${url#"$base"}"
+
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$bare_url" >"$work/bare-get.txt"
 report "bare hyper, the same GET" "$bare_pid" "$work/bare-get.txt"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$bounded_url" >"$work/bounded-get.txt"
+report "bare hyper bounded, the same GET" "$bounded_pid" "$work/bounded-get.txt"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" >"$work/status.txt"
 report "sandbox Status" "$sandbox_pid" "$work/status.txt"
 sandbox_ratio=$(ratio "$(rps "$work/status.txt")" "$(rps "$work/bare-get.txt")")
+sandbox_bounded_ratio=$(ratio "$(rps "$work/status.txt")" "$(rps "$work/bounded-get.txt")")
 
 IMTS_AGENT_SECRET=$secret "$imts" listen --listen 127.0.0.1:0 >/dev/null 2>"$work/listen.err" &
 pids+=($!); listen_pid=$!
@@ -83,9 +96,12 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$bare" >"$work/bare-post.txt"
 report "bare hyper, the same POST" "$bare_pid" "$work/bare-post.txt"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$bounded" >"$work/bounded-post.txt"
+report "bare hyper bounded, the same POST" "$bounded_pid" "$work/bounded-post.txt"
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$hook" >"$work/listen.txt"
 report "imts listen (verify + de-duplicate + ack)" "$listen_pid" "$work/listen.txt"
 listen_ratio=$(ratio "$(rps "$work/listen.txt")" "$(rps "$work/bare-post.txt")")
-echo "RATIOS sandbox_vs_bare_hyper=$sandbox_ratio listen_vs_bare_hyper=$listen_ratio"
+listen_bounded_ratio=$(ratio "$(rps "$work/listen.txt")" "$(rps "$work/bounded-post.txt")")
+echo "RATIOS sandbox_vs_bare_hyper=$sandbox_ratio listen_vs_bare_hyper=$listen_ratio sandbox_vs_bounded_hyper=$sandbox_bounded_ratio listen_vs_bounded_hyper=$listen_bounded_ratio"
 if grep -q "Non-2xx" "$work"/*.txt; then echo "non-2xx answers under load" >&2; exit 1; fi
 if grep -q "Socket errors" "$work"/*.txt; then echo "socket errors under load" >&2; exit 1; fi

@@ -1,5 +1,7 @@
 //! Typed notifications, with a fallback that keeps a type this version does not know.
 
+use std::borrow::Cow;
+
 use imts_core::models::{StatusUpdate, TransferReceived};
 use serde_json::value::RawValue;
 
@@ -24,11 +26,13 @@ pub enum Notification {
     },
 }
 
+/// The fields that decide how the rest is read, borrowed from the body where they can be.
 #[derive(serde::Deserialize)]
-struct Head {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    notification_id: Option<String>,
+struct Head<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    notification_id: Option<Cow<'a, str>>,
 }
 
 impl Notification {
@@ -54,7 +58,7 @@ impl Notification {
             }
             other => Notification::Unknown {
                 kind: other.unwrap_or_default().to_owned(),
-                notification_id: id,
+                notification_id: id.into_owned(),
                 raw: serde_json::from_slice(body).map_err(malformed)?,
             },
         })

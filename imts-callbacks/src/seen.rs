@@ -110,13 +110,15 @@ impl MemorySeenStore {
     }
 
     fn prune(&self, entries: &mut Entries, now: OffsetDateTime) {
-        while let Some((id, at)) = entries.order.front().cloned() {
+        while let Some(&(_, at)) = entries.order.front() {
             let expired = now - at >= self.retention;
             let over = entries.marks.len() > self.capacity;
             if !expired && !over {
                 break;
             }
-            entries.order.pop_front();
+            let Some((id, at)) = entries.order.pop_front() else {
+                break;
+            };
             // Only the newest record of an id decides; older queue entries are skipped.
             if entries.marks.get(&id).is_some_and(|(_, t)| *t == at) {
                 entries.marks.remove(&id);
