@@ -182,7 +182,13 @@ async fn answer(
         Err(f) => return Ok(failure(&f)),
     };
     let name = endpoint.spec().path;
-    shared.with_state(|s| *s.stats.calls.entry(name.to_owned()).or_default() += 1);
+    // Every call is counted, faulted ones too (the key allocated once per endpoint).
+    shared.with_state(|s| match s.stats.calls.get_mut(name) {
+        Some(calls) => *calls += 1,
+        None => {
+            s.stats.calls.insert(name.to_owned(), 1);
+        }
+    });
     let (parts, body) = match read_body(&shared, request).await {
         Ok(read) => read,
         Err(f) => return Ok(failure(&f)),
