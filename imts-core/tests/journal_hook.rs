@@ -1,6 +1,7 @@
 //! The journal hook's durable writes: an operation a lookup resolves is recorded already marked
 //! as sending (one write before its bytes), Create person and business are recorded as intents
-//! and marked when sent (two), and every later attempt is marked on its own.
+//! and marked when sent (two), every later attempt is marked on its own, and only the outcome
+//! may be committed without waiting for the disk.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,16 +15,20 @@ use imts_core::values::Timestamp;
 use pollster::block_on;
 use serde_json::value::RawValue;
 
-/// A memory journal that counts the writes asked of it.
+/// A memory journal that counts the writes asked of it, and notes which must be flushed.
 #[derive(Default)]
 struct Counting {
     inner: MemoryJournal,
     writes: AtomicUsize,
+    flushes: std::sync::Mutex<Vec<bool>>,
 }
 
 impl Counting {
     fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
+    }
+    fn flushes(&self) -> Vec<bool> {
+        self.flushes.lock().unwrap().clone()
     }
     fn record(&self, key: &str) -> Record {
         block_on(self.inner.get(&RecordKey(key.into())))
@@ -35,6 +40,7 @@ impl Counting {
 impl Journal for Counting {
     fn write(&self, write: Write) -> BoxFuture<'_, Result<Record, JournalError>> {
         self.writes.fetch_add(1, Ordering::SeqCst);
+        self.flushes.lock().unwrap().push(write.needs_flush());
         self.inner.write(write)
     }
     fn get<'a>(
@@ -116,6 +122,16 @@ fn a_create_transfer_is_recorded_as_sending_in_one_write_before_its_bytes() {
     block_on(hook.before_send(at(3))).unwrap();
     assert_eq!(journal.writes(), 2, "a retry is marked on its own");
     assert_eq!(journal.record("ORD-1").attempts, 2);
+    block_on(hook.finish(&Err::<Box<RawValue>, _>(uncertain()), at(4)));
+    // The intent and the retry's mark wait for the disk; the outcome need not.
+    assert_eq!(journal.flushes(), [true, true, false]);
+}
+
+fn uncertain() -> Error {
+    Error::Transport {
+        endpoint: "create".into(),
+        error: TransportError::new(TransportErrorKind::Timeout, "no answer"),
+    }
 }
 
 #[test]
@@ -173,11 +189,7 @@ fn the_same_request_again_is_marked_on_its_record_and_a_finished_one_is_refused(
     // Left uncertain (no definite answer), then called again with the same body.
     let mut hook = block_on(JournalHook::begin(&journal, create(), at(1))).unwrap();
     block_on(hook.before_send(at(2))).unwrap();
-    let uncertain: Result<Box<RawValue>, Error> = Err(Error::Transport {
-        endpoint: "create".into(),
-        error: TransportError::new(TransportErrorKind::Timeout, "no answer"),
-    });
-    block_on(hook.finish(&uncertain, at(3)));
+    block_on(hook.finish(&Err::<Box<RawValue>, _>(uncertain()), at(3)));
     assert_eq!(journal.record("ORD-4").state, State::Unknown);
     let (_, _) = run(&journal, create(), 1, true);
     let record = journal.record("ORD-4");

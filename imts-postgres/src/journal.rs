@@ -93,7 +93,10 @@ const MIGRATIONS: &[&str] = &[
 const POOL_SIZE: usize = 2 * WRITERS;
 
 /// A journal in PostgreSQL. A write is committed (with PostgreSQL's default
-/// `synchronous_commit=on`, so durable) before the call returns; concurrent writes are
+/// `synchronous_commit=on`, so durable) before the call returns; a batch of outcomes only with
+/// `synchronous_commit=off` ([`Write::needs_flush`](imts_core::journal::Write::needs_flush):
+/// committed and visible at once, flushed within PostgreSQL's `wal_writer_delay`, so a server
+/// crash may leave the record sent, which resume looks up); concurrent writes are
 /// group-committed, those queued while a transaction commits sharing the next one
 /// ([`commits`](Self::commits) counts them); a record is locked
 /// (`SELECT ... FOR UPDATE`) while it changes, and claimed with a lease before it is resumed,

@@ -183,13 +183,20 @@ async fn in_transaction<J: Batched>(
 /// A database failure fails the whole batch (nothing of it is kept); a write refused by the
 /// model (a reused key, a bad transition, a corrupt row) is answered alone.
 ///
-/// Four round trips whatever the batch's size: `BEGIN`; every row locked, in key order
+/// Four round trips whatever the batch's size (five for a batch of outcomes only, which sets
+/// `synchronous_commit=off` first): `BEGIN`; every row locked, in key order
 /// (statements pipelined on the connection run in the order sent); every changed record stored;
 /// `COMMIT`.
 async fn commit(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &[Job],
 ) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
+    if !batch.iter().any(|job| job.write.needs_flush()) {
+        // Outcomes only: committed without waiting for the WAL flush (`Write::needs_flush`).
+        tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+            .await
+            .map_err(db_error)?;
+    }
     let mut current = lock_rows(tx, batch).await?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed: Vec<&str> = Vec::new();

@@ -38,12 +38,13 @@ impl Appender {
         let Some(head) = self.head else {
             return Ok(());
         };
+        let seq = seq_value(head.seq)?;
         connection
-            .execute(
+            .prepare_cached(
                 "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                params![seq_value(head.seq)?, head.hash],
             )
+            .and_then(|mut statement| statement.execute(params![seq, head.hash]))
             .map(drop)
             .map_err(db_error)
     }
@@ -55,10 +56,14 @@ fn seq_value(seq: u64) -> Result<i64, JournalError> {
 
 fn head(connection: &Connection) -> Result<Option<AuditHead>, JournalError> {
     connection
-        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .and_then(|mut statement| {
+            statement
+                .query_row([], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .optional()
         })
-        .optional()
         .map_err(db_error)?
         .map(|(seq, hash)| {
             Ok(AuditHead {
@@ -72,13 +77,16 @@ fn head(connection: &Connection) -> Result<Option<AuditHead>, JournalError> {
 
 fn insert(connection: &Connection, entry: &AuditEntry) -> Result<(), JournalError> {
     let fact = &entry.fact;
+    let seq = seq_value(entry.seq)?;
     connection
-        .execute(
+        .prepare_cached(
             "INSERT INTO audit_log (seq, at, agent, operation, order_id, transfer_id, request_hash,
                                     state, outcome, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                seq_value(entry.seq)?,
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                seq,
                 text(fact.at),
                 fact.agent,
                 fact.operation.as_str(),
@@ -89,8 +97,8 @@ fn insert(connection: &Connection, entry: &AuditEntry) -> Result<(), JournalErro
                 fact.outcome,
                 entry.prev_hash,
                 entry.hash,
-            ],
-        )
+            ])
+        })
         .map(drop)
         .map_err(db_error)
 }

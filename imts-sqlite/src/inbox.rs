@@ -102,12 +102,14 @@ fn row_of(raw: Raw) -> Result<InboxRow, InboxError> {
 /// Stores `row` unless its id is there (run by the writer, inside its transaction).
 pub(crate) fn insert(connection: &Connection, row: &InboxRow) -> Result<Stored, JournalError> {
     let inserted = connection
-        .execute(
+        .prepare_cached(
             "INSERT INTO inbox (notification_id, kind, body, received_at, state, attempts,
                                 last_error, next_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (notification_id) DO NOTHING",
-            params![
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
                 row.notification_id,
                 row.kind,
                 row.body,
@@ -117,8 +119,8 @@ pub(crate) fn insert(connection: &Connection, row: &InboxRow) -> Result<Stored, 
                 row.last_error,
                 nanos(row.next_at),
                 nanos(row.updated_at),
-            ],
-        )
+            ])
+        })
         .map_err(db_error)?;
     Ok(if inserted == 1 {
         Stored::New

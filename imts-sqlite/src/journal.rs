@@ -19,9 +19,12 @@ use time::OffsetDateTime;
 /// How long a write waits for another process's lock before the journal counts as unavailable.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A journal in a SQLite file, in WAL mode with `synchronous=FULL`: a record is on disk (the
-/// WAL fsynced) when [`Journal::record`] or [`Journal::advance`] returns, so it survives a
-/// process kill and a power loss. Several processes may open one file (SQLite's locks serialize
+/// A journal in a SQLite file, in WAL mode with `synchronous=FULL`: an intent or a sending mark
+/// is on disk (the WAL fsynced) when [`Journal::record`] or [`Journal::advance`] returns, so it
+/// survives a process kill and a power loss. A batch of outcomes only is committed with
+/// `synchronous=NORMAL` ([`Write::needs_flush`](imts_core::journal::Write::needs_flush)): it
+/// survives a process kill; after a power loss the record may be left sent, and resume resolves
+/// it by a lookup. Several processes may open one file (SQLite's locks serialize
 /// them); a fleet on several machines uses PostgreSQL.
 ///
 /// Writes are group-committed: one writer thread commits every write that arrived while the
@@ -235,19 +238,17 @@ pub(crate) fn load(
     connection: &Connection,
     key: &str,
 ) -> Result<Option<Result<Record, JournalError>>, JournalError> {
+    // Cached: the writer loads and stores every write's record (parsing the SQL each time cost
+    // more than the write).
     connection
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM journal WHERE key = ?1"),
-            [key],
-            record_of,
-        )
-        .optional()
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM journal WHERE key = ?1"))
+        .and_then(|mut statement| statement.query_row([key], record_of).optional())
         .map_err(db_error)
 }
 
 pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), JournalError> {
     connection
-        .execute(
+        .prepare_cached(
             "INSERT INTO journal (key, op, order_id, transfer_id, body, body_hash, state, attempts,
                                   outcome, status, created_at, updated_at, status_at, polls,
                                   polled_at, stuck, agent)
@@ -261,7 +262,9 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
                 updated_at = excluded.updated_at, status_at = excluded.status_at,
                 polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck,
                 agent = excluded.agent",
-            params![
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
                 record.key.0,
                 record.op.as_str(),
                 record.order_id,
@@ -279,8 +282,8 @@ pub(crate) fn store(connection: &Connection, record: &Record) -> Result<(), Jour
                 record.tracking.polled_at.map(text),
                 record.tracking.stuck,
                 record.agent,
-            ],
-        )
+            ])
+        })
         .map(drop)
         .map_err(db_error)
 }

@@ -1,8 +1,9 @@
 //! The IMTS SDK's durable journal in one SQLite file: the embedded default, no server.
 //!
 //! SQLite is bundled into the build. The file is in WAL mode with `synchronous=FULL`, so every
-//! record is fsynced before the call that wrote it returns (exactly once survives a process kill
-//! and a power loss). The schema is versioned (`PRAGMA user_version`) and migrated on open; a
+//! intent is fsynced before its call sends anything (exactly once survives a process kill and a
+//! power loss); outcomes are committed without waiting for the fsync (a power loss may leave a
+//! record sent, which resume looks up). The schema is versioned (`PRAGMA user_version`) and migrated on open; a
 //! file that is locked, corrupt or of a newer version is refused with a clear error and left as
 //! it was.
 //!

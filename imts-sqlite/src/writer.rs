@@ -147,6 +147,15 @@ fn run(mut connection: Connection, mut queue: mpsc::UnboundedReceiver<Job>, comm
 /// database failure fails the whole batch (nothing of it is kept); a journal write refused by
 /// the model (a reused key, a bad transition, a corrupt row) is answered alone.
 fn commit(connection: &mut Connection, batch: &[Job]) -> Result<(Vec<Answer>, bool), JournalError> {
+    // A batch of outcomes only is committed without waiting for the fsync
+    // (`Write::needs_flush`); anything else, inbox rows included, waits for it.
+    let flush = batch.iter().any(|job| match job {
+        Job::Journal { write, .. } => write.needs_flush(),
+        Job::Inbox { .. } => true,
+    });
+    connection
+        .pragma_update(None, "synchronous", if flush { "FULL" } else { "NORMAL" })
+        .map_err(db_error)?;
     let tx = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;

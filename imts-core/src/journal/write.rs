@@ -56,6 +56,23 @@ impl Write {
         }
     }
 
+    /// Whether the write must be on disk before it is answered. An intent and a sending mark
+    /// must: they make a crash safe (nothing is sent unless its record is durable, and a record
+    /// that may have been sent is looked up, never sent blindly). An outcome need not: durable
+    /// stores commit a batch of outcomes without waiting for the disk's flush (SQLite
+    /// `synchronous=NORMAL` for that transaction, PostgreSQL `synchronous_commit=off`). A
+    /// crash of the process loses nothing committed either way; a crash of the machine may lose
+    /// the last outcomes, and their records, left sent or unknown, are resolved by
+    /// [`resume`](super::resume()) with a lookup, as after any crash mid-call. What is learnt
+    /// of a transfer later (callbacks, polls) is flushed, as before.
+    #[must_use]
+    pub fn needs_flush(&self) -> bool {
+        match self {
+            Self::Advance { event, .. } => *event == Event::Sending,
+            Self::Record { .. } | Self::Observe { .. } => true,
+        }
+    }
+
     /// Decides this write against the record stored under its key (`None`: no record): the
     /// record as it must be stored afterwards, and whether it changed (must be written).
     ///
