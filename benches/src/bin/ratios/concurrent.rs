@@ -184,50 +184,70 @@ pub fn cost(
     }
 
     for tasks in LEVELS {
+        // CPU of the whole process (both sides share it with the sandbox, which does the same
+        // work for each): whether the gap is work or waiting.
+        let (cpu_client, cpu_bare) = (CpuMeter::default(), CpuMeter::default());
+        let calls = (tasks * CALLS_PER_TASK) as u64;
         let (t_client, t_bare, ratio) = time_pair(
             || {
-                runtime.block_on(async {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..tasks {
-                        let (client, status) = (async_client.clone(), status.clone());
-                        set.spawn(async move {
-                            for _ in 0..CALLS_PER_TASK {
-                                client.status(&status).await.unwrap();
-                            }
-                        });
-                    }
-                    while let Some(done) = set.join_next().await {
-                        done.unwrap();
-                    }
+                cpu_client.measure(calls, || {
+                    runtime.block_on(async {
+                        let mut set = tokio::task::JoinSet::new();
+                        for _ in 0..tasks {
+                            let (client, status) = (async_client.clone(), status.clone());
+                            set.spawn(async move {
+                                for _ in 0..CALLS_PER_TASK {
+                                    client.status(&status).await.unwrap();
+                                }
+                            });
+                        }
+                        while let Some(done) = set.join_next().await {
+                            done.unwrap();
+                        }
+                    })
                 })
             },
             || {
-                runtime.block_on(async {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..tasks {
-                        let (client, url, bearer) =
-                            (bare_reqwest.clone(), Arc::clone(&url), Arc::clone(&bearer));
-                        set.spawn(async move {
-                            for _ in 0..CALLS_PER_TASK {
-                                let answer = client
-                                    .get(&*url)
-                                    .header("authorization", &*bearer)
-                                    .send()
-                                    .await
-                                    .unwrap();
-                                assert_eq!(answer.status(), 200);
-                                let body = answer.bytes().await.unwrap();
-                                let _: PlainTransfer = serde_json::from_slice(&body).unwrap();
-                            }
-                        });
-                    }
-                    while let Some(done) = set.join_next().await {
-                        done.unwrap();
-                    }
+                cpu_bare.measure(calls, || {
+                    runtime.block_on(async {
+                        let mut set = tokio::task::JoinSet::new();
+                        for _ in 0..tasks {
+                            let (client, url, bearer) =
+                                (bare_reqwest.clone(), Arc::clone(&url), Arc::clone(&bearer));
+                            set.spawn(async move {
+                                for _ in 0..CALLS_PER_TASK {
+                                    let answer = client
+                                        .get(&*url)
+                                        .header("authorization", &*bearer)
+                                        .send()
+                                        .await
+                                        .unwrap();
+                                    assert_eq!(answer.status(), 200);
+                                    let body = answer.bytes().await.unwrap();
+                                    let _: PlainTransfer = serde_json::from_slice(&body).unwrap();
+                                }
+                            });
+                        }
+                        while let Some(done) = set.join_next().await {
+                            done.unwrap();
+                        }
+                    })
                 })
             },
         );
         let per_call = (tasks * CALLS_PER_TASK) as f64;
+        if let (Some(client), Some(bare)) = (cpu_client.per_call_ns(), cpu_bare.per_call_ns()) {
+            rows.push((
+                format!("async client, {tasks} tasks: process CPU per call"),
+                client,
+                "client and sandbox".into(),
+            ));
+            rows.push((
+                format!("bare reqwest + serde, {tasks} tasks: process CPU per call"),
+                bare,
+                "bare client and sandbox".into(),
+            ));
+        }
         rows.push((
             format!("async client, Status, {tasks} tasks, per call"),
             t_client / per_call,
@@ -289,4 +309,46 @@ pub fn cost(
             ratio,
         ));
     }
+}
+
+/// Process CPU time (user and system, all threads) spent inside [`measure`](Self::measure), per
+/// call, from `/proc/self/stat` (Linux; clock ticks of 10 ms, so only sums over many batches
+/// mean anything).
+#[derive(Default)]
+struct CpuMeter {
+    ticks: std::cell::Cell<u64>,
+    calls: std::cell::Cell<u64>,
+    unreadable: std::cell::Cell<bool>,
+}
+
+impl CpuMeter {
+    /// Runs `f` (which makes `calls` calls) and adds the CPU it took.
+    fn measure<T>(&self, calls: u64, f: impl FnOnce() -> T) -> T {
+        let before = process_ticks();
+        let result = f();
+        match (before, process_ticks()) {
+            (Some(before), Some(after)) => {
+                self.ticks
+                    .set(self.ticks.get() + after.saturating_sub(before));
+                self.calls.set(self.calls.get() + calls);
+            }
+            _ => self.unreadable.set(true),
+        }
+        result
+    }
+
+    /// Nanoseconds of CPU per call (`None` off Linux or before any call).
+    fn per_call_ns(&self) -> Option<f64> {
+        const NS_PER_TICK: f64 = 1e7; // USER_HZ is 100 on Linux
+        (!self.unreadable.get() && self.calls.get() > 0)
+            .then(|| self.ticks.get() as f64 * NS_PER_TICK / self.calls.get() as f64)
+    }
+}
+
+/// utime + stime of this process, in clock ticks.
+fn process_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
