@@ -41,15 +41,15 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Decodes a known field's value in place (internal to the wire macros); an error names the
-/// field.
+/// Decodes a known field from its raw text (internal to the wire macros); an error names the
+/// field. Decoded from the text rather than in place so that each field type is compiled once
+/// for one reader, whatever the object and wherever it is read from.
 #[doc(hidden)]
-pub fn field_value<'de, T: Deserialize<'de>, A: serde::de::MapAccess<'de>>(
-    map: &mut A,
+pub fn take_field<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+    raw: &RawValue,
     name: &str,
-) -> Result<T, A::Error> {
-    map.next_value()
-        .map_err(|e| serde::de::Error::custom(format_args!("field `{name}`: {e}")))
+) -> Result<T, E> {
+    serde_json::from_str(raw.get()).map_err(|e| E::custom(format_args!("field `{name}`: {e}")))
 }
 
 /// A known field's value, or for one that was absent its value from `null` (internal to the
@@ -434,8 +434,9 @@ macro_rules! wire_object {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // One pass: each known field decoded where it stands, the rest kept raw (a
-                // repeated key: the last one counts, as in a JSON map).
+                // One pass over borrowed keys and raw values (no allocation for a known field):
+                // each known field decoded from its text, the rest kept raw (a repeated key:
+                // the last one counts, as in a JSON map).
                 struct Visitor;
                 impl<'de> serde::de::Visitor<'de> for Visitor {
                     type Value = $name;
@@ -446,13 +447,14 @@ macro_rules! wire_object {
                         $( let mut $field: Option<$ty> = None; )*
                         let mut extra = std::collections::BTreeMap::new();
                         while let Some($crate::wire::Key(key)) = map.next_key()? {
+                            let raw: &'de serde_json::value::RawValue = map.next_value()?;
                             $(
                                 if key == const { $crate::wire::wire_name(stringify!($field)) } {
-                                    $field = Some($crate::wire::field_value(&mut map, &key)?);
+                                    $field = Some($crate::wire::take_field(raw, &key)?);
                                     continue;
                                 }
                             )*
-                            extra.insert(key.into_owned(), map.next_value()?);
+                            extra.insert(key.into_owned(), raw.to_owned());
                         }
                         Ok($name {
                             $( $field: $crate::wire::or_missing($field, $crate::wire::wire_name(stringify!($field)))?, )*

@@ -117,9 +117,11 @@ impl MoneyOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
-    /// Recorded; nothing sent yet.
+    /// Recorded; nothing sent yet (resume sends it). Only operations without a lookup (Create
+    /// person and business) are recorded in this state by a client; the others are recorded
+    /// [`Sent`](Self::Sent) at once ([`Intent::sends_at_once`](super::Intent::sends_at_once)).
     Intent,
-    /// Bytes may be on the wire; no definite answer yet.
+    /// Bytes may be on the wire; no definite answer yet (resume looks it up before sending).
     Sent,
     /// The API applied it (final).
     Applied,
