@@ -37,13 +37,13 @@ pub(crate) async fn append(
     if facts.is_empty() {
         return Ok(());
     }
-    let row = tx
-        .query_one(
-            "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-            &[],
-        )
+    // Prepared once per connection: a statement given as text is parsed on every batch, one
+    // more round trip.
+    let select = tx
+        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
         .await
         .map_err(db_error)?;
+    let row = tx.query_one(&select, &[]).await.map_err(db_error)?;
     let mut head = head_of(&row)?;
     let entries: Vec<AuditEntry> = facts.into_iter().map(|fact| head.append(fact)).collect();
     let insert = tx.prepare_cached(INSERT).await.map_err(db_error)?;

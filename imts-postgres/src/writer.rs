@@ -183,21 +183,33 @@ async fn in_transaction<J: Batched>(
 /// A database failure fails the whole batch (nothing of it is kept); a write refused by the
 /// model (a reused key, a bad transition, a corrupt row) is answered alone.
 ///
-/// Four round trips whatever the batch's size (five for a batch of outcomes only, which sets
-/// `synchronous_commit=off` first): `BEGIN`; every row locked, in key order
-/// (statements pipelined on the connection run in the order sent); every changed record stored;
+/// Six round trips whatever the batch's size, once its statements are prepared on the
+/// connection: `BEGIN`; every row locked, in key order (statements pipelined on the connection
+/// run in the order sent; a batch of outcomes only sets `synchronous_commit=off` in the same
+/// round trip); every changed record stored; the audit head locked; the audit entries;
 /// `COMMIT`.
 async fn commit(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &[Job],
 ) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
-    if !batch.iter().any(|job| job.write.needs_flush()) {
-        // Outcomes only: committed without waiting for the WAL flush (`Write::needs_flush`).
-        tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
-            .await
-            .map_err(db_error)?;
-    }
-    let mut current = lock_rows(tx, batch).await?;
+    let lazy = !batch.iter().any(|job| job.write.needs_flush());
+    // Outcomes only: committed without waiting for the WAL flush (`Write::needs_flush`). Sent
+    // with the row locks, in one round trip (statements on a connection run in the order sent).
+    let (set, locked) = futures_util::future::join(
+        async {
+            if lazy {
+                tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+                    .await
+                    .map_err(db_error)
+            } else {
+                Ok(())
+            }
+        },
+        lock_rows(tx, batch),
+    )
+    .await;
+    set?;
+    let mut current = locked?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed: Vec<&str> = Vec::new();
     let mut facts = Vec::new();
