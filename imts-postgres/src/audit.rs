@@ -1,14 +1,14 @@
-//! The audit log's tables: a batch's entries are appended in its own transaction, after its
-//! records, with the chain's head locked (`FOR UPDATE`) until the commit. The head is the last
-//! lock a batch takes, after its records in key order, so batches still never deadlock; they
-//! serialize only for the appends ([`imts_core::journal::audit`] has the model and the check).
+//! The audit log's tables: a batch's entries are appended in its own transaction, with its
+//! records, the chain's head locked (`FOR UPDATE`) until the commit. The head is the last lock
+//! a batch takes, after its records in key order, so batches never deadlock; they serialize
+//! on the head ([`imts_core::journal::audit`] has the model and the check).
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Client, GenericClient};
 use imts_core::journal::audit::{AuditEntry, AuditFact, AuditHead};
 use imts_core::journal::{AuditLog, JournalError, MoneyOp, State};
 use imts_core::values::Timestamp;
 use time::OffsetDateTime;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, Statement};
 
 use crate::journal::db_error;
 
@@ -29,68 +29,115 @@ fn head_of(row: &Row) -> Result<AuditHead, JournalError> {
     })
 }
 
-/// Appends `facts` to the chain inside `tx` (nothing, and no lock, when there are none).
-pub(crate) async fn append(
-    tx: &deadpool_postgres::Transaction<'_>,
-    facts: Vec<AuditFact>,
-) -> Result<(), JournalError> {
-    if facts.is_empty() {
-        return Ok(());
+/// The statements of an append, prepared once per connection (a statement given as text is
+/// parsed on every batch, one more round trip).
+pub(crate) struct Statements {
+    head: Statement,
+    insert: Statement,
+    update: Statement,
+}
+
+impl Statements {
+    /// Prepares them on `client` (from its cache after the first time).
+    pub(crate) async fn prepare(client: &Client) -> Result<Self, JournalError> {
+        let (head, insert, update) = futures_util::future::join3(
+            client.prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"),
+            client.prepare_cached(INSERT),
+            client.prepare_cached("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"),
+        )
+        .await;
+        Ok(Self {
+            head: head.map_err(db_error)?,
+            insert: insert.map_err(db_error)?,
+            update: update.map_err(db_error)?,
+        })
     }
-    // Prepared once per connection: a statement given as text is parsed on every batch, one
-    // more round trip.
-    let select = tx
-        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+}
+
+/// Locks the chain's head for the transaction (`FOR UPDATE`, until the commit) and reads it.
+pub(crate) async fn lock_head(
+    client: &Client,
+    statements: &Statements,
+) -> Result<AuditHead, JournalError> {
+    let row = client
+        .query_one(&statements.head, &[])
         .await
         .map_err(db_error)?;
-    let row = tx.query_one(&select, &[]).await.map_err(db_error)?;
-    let mut head = head_of(&row)?;
-    let entries: Vec<AuditEntry> = facts.into_iter().map(|fact| head.append(fact)).collect();
-    let insert = tx.prepare_cached(INSERT).await.map_err(db_error)?;
-    let mut params = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        params.push((seq_value(entry.seq)?, entry));
-    }
-    let insert = &insert;
-    let inserts = params.iter().map(|(seq, entry)| {
-        let fact = &entry.fact;
-        let at = fact.at.as_offset_date_time();
-        let operation = fact.operation.as_str();
-        let state = fact.state.as_str();
-        async move {
-            tx.execute(
-                insert,
-                &[
-                    seq,
-                    &at,
-                    &fact.agent,
-                    &operation,
-                    &fact.order_id,
-                    &fact.transfer_id,
-                    &fact.request_hash,
-                    &state,
-                    &fact.outcome,
-                    &entry.prev_hash,
-                    &entry.hash,
-                ],
-            )
-            .await
+    head_of(&row)
+}
+
+/// A batch's entries, chained onto the locked head and ready to write: everything fallible is
+/// done when this exists, so they can go out with `COMMIT`.
+pub(crate) struct Appended {
+    entries: Vec<(i64, AuditEntry)>,
+    head: Option<(i64, String)>,
+}
+
+impl Appended {
+    /// Chains `facts` onto `head` (which moves to the last of them).
+    ///
+    /// # Errors
+    /// [`JournalError::Corrupt`] when a sequence number does not fit the column.
+    pub(crate) fn new(head: &mut AuditHead, facts: Vec<AuditFact>) -> Result<Self, JournalError> {
+        let mut entries = Vec::with_capacity(facts.len());
+        for fact in facts {
+            let entry = head.append(fact);
+            entries.push((seq_value(entry.seq)?, entry));
         }
-    });
-    let head_seq = seq_value(head.seq)?;
-    let (inserted, moved) = futures_util::future::join(
-        futures_util::future::join_all(inserts),
-        tx.execute(
-            "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
-            &[&head_seq, &head.hash],
-        ),
-    )
-    .await;
-    for result in inserted {
-        result.map_err(db_error)?;
+        let head = if entries.is_empty() {
+            None
+        } else {
+            Some((seq_value(head.seq)?, head.hash.clone()))
+        };
+        Ok(Self { entries, head })
     }
-    moved.map_err(db_error)?;
-    Ok(())
+
+    /// Writes the entries and the new head, pipelined (nothing when there are none).
+    pub(crate) async fn write(
+        &self,
+        client: &Client,
+        statements: &Statements,
+    ) -> Result<(), JournalError> {
+        let Some((head_seq, head_hash)) = &self.head else {
+            return Ok(());
+        };
+        let inserts = self.entries.iter().map(|(seq, entry)| {
+            let fact = &entry.fact;
+            let at = fact.at.as_offset_date_time();
+            let operation = fact.operation.as_str();
+            let state = fact.state.as_str();
+            async move {
+                client
+                    .execute(
+                        &statements.insert,
+                        &[
+                            seq,
+                            &at,
+                            &fact.agent,
+                            &operation,
+                            &fact.order_id,
+                            &fact.transfer_id,
+                            &fact.request_hash,
+                            &state,
+                            &fact.outcome,
+                            &entry.prev_hash,
+                            &entry.hash,
+                        ],
+                    )
+                    .await
+            }
+        });
+        let (inserted, moved) = futures_util::future::join(
+            futures_util::future::join_all(inserts),
+            client.execute(&statements.update, &[head_seq, head_hash]),
+        )
+        .await;
+        for result in inserted {
+            result.map_err(db_error)?;
+        }
+        moved.map_err(db_error)?;
+        Ok(())
+    }
 }
 
 /// Every entry by `seq`, and the stored head.

@@ -14,6 +14,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use crate::journal::{db_error, PostgresJournal};
+use crate::pipeline::Pipeline;
 use crate::writer::{BatchRun, Batched};
 
 /// The inbox in a fleet's PostgreSQL database: take it from a connected journal
@@ -52,9 +53,10 @@ impl Batched for InsertJob {
         batch.sort_by(|a, b| a.row.notification_id.cmp(&b.row.notification_id));
     }
 
-    fn run<'a>(tx: &'a Transaction<'a>, batch: &'a [Self]) -> BatchRun<'a, Stored> {
+    fn run<'a>(tx: Pipeline<'a>, batch: &'a [Self]) -> BatchRun<'a, Stored> {
         Box::pin(async move {
-            let insert = tx.prepare_cached(INSERT).await.map_err(db_error)?;
+            let client = tx.client();
+            let insert = client.prepare_cached(INSERT).await.map_err(db_error)?;
             let (states, times): (Vec<&str>, Vec<[OffsetDateTime; 3]>) = batch
                 .iter()
                 .map(|job| {
@@ -88,16 +90,27 @@ impl Batched for InsertJob {
                     ]
                 })
                 .collect();
-            // Pipelined: one round trip for the batch.
-            let inserts = params.iter().map(|params| tx.execute(&insert, params));
-            let mut answers = Vec::with_capacity(batch.len());
-            for inserted in futures_util::future::join_all(inserts).await {
-                answers.push(if inserted.map_err(db_error)? == 1 {
-                    Stored::New
-                } else {
-                    Stored::Duplicate
-                });
-            }
+            // One round trip for the batch: BEGIN, the inserts, COMMIT.
+            let inserts = params.iter().map(|params| client.execute(&insert, params));
+            let inserted = tx
+                .only(async {
+                    futures_util::future::join_all(inserts)
+                        .await
+                        .into_iter()
+                        .collect::<Result<Vec<u64>, _>>()
+                        .map_err(db_error)
+                })
+                .await?;
+            let answers: Vec<Stored> = inserted
+                .into_iter()
+                .map(|rows| {
+                    if rows == 1 {
+                        Stored::New
+                    } else {
+                        Stored::Duplicate
+                    }
+                })
+                .collect();
             let changed = answers.contains(&Stored::New);
             Ok((answers, changed))
         })
@@ -136,8 +149,8 @@ fn row_of(row: &Row) -> Result<InboxRow, InboxError> {
     })
 }
 
-fn unavailable(error: impl std::fmt::Display) -> InboxError {
-    InboxError::Unavailable(error.to_string())
+fn unavailable<E: std::fmt::Display + 'static>(error: E) -> InboxError {
+    InboxError::Unavailable(crate::journal::db_message(&error))
 }
 
 async fn select(

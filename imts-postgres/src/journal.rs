@@ -129,8 +129,28 @@ impl std::fmt::Debug for PostgresJournal {
     }
 }
 
-pub(crate) fn db_error(error: impl std::fmt::Display) -> JournalError {
-    JournalError::Unavailable(error.to_string())
+/// A database failure as [`JournalError::Unavailable`]: the server's message and SQLSTATE when
+/// it sent one (tokio-postgres alone says only "db error"), never its `DETAIL`, which can quote
+/// a row's values, personal data included.
+pub(crate) fn db_error<E: std::fmt::Display + 'static>(error: E) -> JournalError {
+    JournalError::Unavailable(db_message(&error))
+}
+
+/// The text of [`db_error`].
+pub(crate) fn db_message<E: std::fmt::Display + 'static>(error: &E) -> String {
+    let any: &dyn std::any::Any = error;
+    match any
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::as_db_error)
+    {
+        Some(db) => format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        ),
+        None => error.to_string(),
+    }
 }
 
 pub(crate) const COLUMNS: &str =

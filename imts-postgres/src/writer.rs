@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use deadpool_postgres::{GenericClient, Pool};
+use deadpool_postgres::{Client, GenericClient, Pool};
 use imts_core::journal::audit::AuditFact;
 use imts_core::journal::{batch_order, JournalError, Record, Write, GROUP_COMMIT_MAX};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::types::ToSql;
+use tokio_postgres::Statement;
 
 use crate::journal::{db_error, record_of, store_with, COLUMNS, STORE};
+use crate::pipeline::{Pipeline, Transaction};
 
 /// Batches committing at once (each on its own pooled connection).
 pub(crate) const WRITERS: usize = 4;
@@ -29,12 +31,10 @@ pub(crate) trait Batched: Send + Sync + Sized + 'static {
     type Answer: Send;
     /// Orders a batch before it runs (row locks in one order across instances).
     fn order(batch: &mut [Self]);
-    /// Runs `batch` in `tx`: each job's answer, and whether anything was written. A database
-    /// failure fails the whole batch.
-    fn run<'a>(
-        tx: &'a deadpool_postgres::Transaction<'a>,
-        batch: &'a [Self],
-    ) -> BatchRun<'a, Self::Answer>;
+    /// Runs `batch` as the transaction `tx` (begun with its first statements, committed with
+    /// its last: [`Pipeline`]): each job's answer, and whether anything was written. A
+    /// database failure fails the whole batch.
+    fn run<'a>(tx: Pipeline<'a>, batch: &'a [Self]) -> BatchRun<'a, Self::Answer>;
     /// Sends the answer (a caller that went away no longer needs it; the write stands).
     fn answer(self, answer: Self::Answer);
     /// Answers that the batch failed.
@@ -54,10 +54,7 @@ impl Batched for Job {
         batch_order(batch, |job| &job.write);
     }
 
-    fn run<'a>(
-        tx: &'a deadpool_postgres::Transaction<'a>,
-        batch: &'a [Self],
-    ) -> futures_util::future::BoxFuture<'a, Result<(Vec<Self::Answer>, bool), JournalError>> {
+    fn run<'a>(tx: Pipeline<'a>, batch: &'a [Self]) -> BatchRun<'a, Self::Answer> {
         Box::pin(commit(tx, batch))
     }
 
@@ -172,44 +169,82 @@ async fn in_transaction<J: Batched>(
     pool: &Pool,
     batch: &[J],
 ) -> Result<(Vec<J::Answer>, bool), JournalError> {
-    let mut client = pool.get().await.map_err(db_error)?;
-    let tx = client.transaction().await.map_err(db_error)?;
-    let answers = J::run(&tx, batch).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(answers)
+    let tx = Transaction::new(pool.get().await.map_err(db_error)?);
+    let answers = match tx.pipeline() {
+        Ok(pipeline) => J::run(pipeline, batch).await,
+        Err(error) => Err(error),
+    };
+    tx.finish(answers).await
+}
+
+/// The statements of a batch, prepared on the connection before its transaction starts (the
+/// [`Pipeline`] rules), cached by the pool after the connection's first batch.
+struct Statements {
+    insert_placeholder: Statement,
+    lock: Statement,
+    store: Statement,
+    audit: crate::audit::Statements,
+}
+
+impl Statements {
+    async fn prepare(client: &Client) -> Result<Self, JournalError> {
+        let lock = format!("SELECT {COLUMNS} FROM imts_journal WHERE key = $1 FOR UPDATE");
+        let (insert_placeholder, lock, store, audit) = futures_util::future::join4(
+            client.prepare_cached(INSERT_PLACEHOLDER),
+            client.prepare_cached(&lock),
+            client.prepare_cached(STORE),
+            crate::audit::Statements::prepare(client),
+        )
+        .await;
+        Ok(Self {
+            insert_placeholder: insert_placeholder.map_err(db_error)?,
+            lock: lock.map_err(db_error)?,
+            store: store.map_err(db_error)?,
+            audit: audit?,
+        })
+    }
 }
 
 /// Runs `batch` in one transaction: each write's answer, and whether anything was committed.
 /// A database failure fails the whole batch (nothing of it is kept); a write refused by the
 /// model (a reused key, a bad transition, a corrupt row) is answered alone.
 ///
-/// Six round trips whatever the batch's size, once its statements are prepared on the
-/// connection: `BEGIN`; every row locked, in key order (statements pipelined on the connection
-/// run in the order sent; a batch of outcomes only sets `synchronous_commit=off` in the same
-/// round trip); every changed record stored; the audit head locked; the audit entries;
-/// `COMMIT`.
+/// Two round trips whatever the batch's size: `BEGIN`, every row locked in key order (a batch
+/// of outcomes only sets `synchronous_commit=off` there too) and then the audit head; every
+/// changed record stored, the audit entries and the head, `COMMIT`. The head is the last lock,
+/// so batches of this instance or of others never deadlock.
 async fn commit(
-    tx: &deadpool_postgres::Transaction<'_>,
+    mut tx: Pipeline<'_>,
     batch: &[Job],
 ) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
+    let client = tx.client();
+    let statements = Statements::prepare(client).await?;
+    // Outcomes only: committed without waiting for the WAL flush (`Write::needs_flush`).
     let lazy = !batch.iter().any(|job| job.write.needs_flush());
-    // Outcomes only: committed without waiting for the WAL flush (`Write::needs_flush`). Sent
-    // with the row locks, in one round trip (statements on a connection run in the order sent).
-    let (set, locked) = futures_util::future::join(
-        async {
-            if lazy {
-                tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
-                    .await
-                    .map_err(db_error)
-            } else {
-                Ok(())
-            }
-        },
-        lock_rows(tx, batch),
-    )
-    .await;
+    let (set, (locked, head)) = tx
+        .begin_with(async {
+            Ok(futures_util::future::join(
+                async {
+                    if lazy {
+                        client
+                            .batch_execute("SET LOCAL synchronous_commit TO OFF")
+                            .await
+                            .map_err(db_error)
+                    } else {
+                        Ok(())
+                    }
+                },
+                futures_util::future::join(
+                    lock_rows(client, &statements, batch),
+                    crate::audit::lock_head(client, &statements.audit),
+                ),
+            )
+            .await)
+        })
+        .await?;
     set?;
     let mut current = locked?;
+    let mut head = head?;
     let mut answers = Vec::with_capacity(batch.len());
     let mut changed: Vec<&str> = Vec::new();
     let mut facts = Vec::new();
@@ -228,36 +263,41 @@ async fn commit(
         }
         answers.push(answer.map(|(record, _)| record));
     }
-    let store = tx.prepare_cached(STORE).await.map_err(db_error)?;
-    let stores = changed.iter().filter_map(|key| match current.get(key) {
-        Some(Ok(Some(record))) => Some(store_with(tx, &store, record)),
-        _ => None,
-    });
-    for stored in futures_util::future::join_all(stores).await {
-        stored?;
-    }
-    crate::audit::append(tx, facts).await?;
+    // Everything fallible is done before the last stage (the `Pipeline` rules).
+    let appended = crate::audit::Appended::new(&mut head, facts)?;
+    let stored: Vec<&Record> = changed
+        .iter()
+        .filter_map(|key| match current.get(key) {
+            Some(Ok(Some(record))) => Some(record),
+            _ => None,
+        })
+        .collect();
+    tx.commit_with(async {
+        let stores = stored
+            .iter()
+            .map(|record| store_with(client, &statements.store, record));
+        let (stored, appended) = futures_util::future::join(
+            futures_util::future::join_all(stores),
+            appended.write(client, &statements.audit),
+        )
+        .await;
+        stored.into_iter().collect::<Result<Vec<()>, _>>()?;
+        appended
+    })
+    .await?;
     Ok((answers, !changed.is_empty()))
 }
 
 /// Locks the rows of every key in `batch` (sorted by key) for the transaction, inserting a
 /// placeholder first where an intent may create one (two instances recording one key wait on
 /// each other there), and answers each key's record as stored: `None` for none (or a
-/// placeholder), an error for a row that does not read as a record.
+/// placeholder), an error for a row that does not read as a record. Every statement is sent
+/// on the first poll, in key order.
 async fn lock_rows<'k>(
-    tx: &deadpool_postgres::Transaction<'_>,
+    client: &Client,
+    statements: &Statements,
     batch: &'k [Job],
 ) -> Result<BTreeMap<&'k str, Result<Option<Record>, JournalError>>, JournalError> {
-    let insert = tx
-        .prepare_cached(INSERT_PLACEHOLDER)
-        .await
-        .map_err(db_error)?;
-    let select = tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM imts_journal WHERE key = $1 FOR UPDATE"
-        ))
-        .await
-        .map_err(db_error)?;
     let mut keys: Vec<(&str, bool)> = Vec::new();
     for job in batch {
         let key = job.write.key().0.as_str();
@@ -269,8 +309,10 @@ async fn lock_rows<'k>(
     }
     let params: Vec<[&(dyn ToSql + Sync); 1]> = keys.iter().map(|(key, _)| [key as _]).collect();
     let statements = keys.iter().zip(&params).flat_map(|((_, creates), params)| {
-        let insert = creates.then(|| tx.query_opt(&insert, params));
-        insert.into_iter().chain([tx.query_opt(&select, params)])
+        let insert = creates.then(|| client.query_opt(&statements.insert_placeholder, params));
+        insert
+            .into_iter()
+            .chain([client.query_opt(&statements.lock, params)])
     });
     let mut rows = futures_util::future::join_all(statements).await.into_iter();
     let mut current = BTreeMap::new();
@@ -288,7 +330,6 @@ async fn lock_rows<'k>(
     }
     Ok(current)
 }
-
 /// An empty row for a key, unless one exists; always overwritten in the same transaction
 /// (an intent for a new key is never refused), so none is ever committed.
 const INSERT_PLACEHOLDER: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,

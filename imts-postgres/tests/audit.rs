@@ -1,9 +1,11 @@
 //! The audit log in PostgreSQL, on a real cluster: 32 concurrent creates through the four
 //! group-committing writers form one unbroken chain; an entry edited or deleted directly in the
-//! database (past the append-only trigger) is found and named.
+//! database (past the append-only trigger) is found and named; a batch whose writes fail in
+//! its last round trip (sent together with `COMMIT`) leaves nothing behind, and its connection
+//! serves the next batch.
 
 use imts_core::journal::audit::verify;
-use imts_core::journal::{Event, Intent, Journal, MoneyOp, RecordKey, State, Update};
+use imts_core::journal::{Event, Intent, Journal, JournalError, MoneyOp, RecordKey, State, Update};
 use imts_core::values::Timestamp;
 use imts_postgres::test_server::PostgresServer;
 use imts_postgres::PostgresJournal;
@@ -105,5 +107,74 @@ async fn concurrent_writers_chain_and_tampering_is_named() {
         .unwrap();
     let log = journal.audit_log().await.unwrap();
     assert_eq!(verify(&log.entries, log.head.as_ref()).unwrap_err().seq, 61);
+    server.stop();
+}
+
+/// The writers send a batch's stores and audit entries with `COMMIT` in one round trip: a
+/// store the server refuses there must roll the whole batch back (no record, no placeholder,
+/// no audit entry, the head unmoved), and the connection must not stay inside the failed
+/// transaction for the next batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_failing_with_its_commit_leaves_nothing() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let journal = PostgresJournal::connect(&server.url()).await.unwrap();
+    journal.record(&intent("ORD-BEFORE"), at(0)).await.unwrap();
+    let (raw, connection) = tokio_postgres::connect(&server.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // Placeholders (no order id) pass; the stored record of `DOOMED` does not.
+    raw.batch_execute(
+        "ALTER TABLE imts_journal ADD CONSTRAINT refuse_doomed
+             CHECK (order_id IS DISTINCT FROM 'DOOMED')",
+    )
+    .await
+    .unwrap();
+    let before = journal.audit_log().await.unwrap();
+    for attempt in 0..8 {
+        let refused = journal.record(&intent("DOOMED"), at(attempt)).await;
+        assert!(
+            matches!(refused, Err(JournalError::Unavailable(ref m)) if m.contains("refuse_doomed")),
+            "attempt {attempt}: {refused:?}"
+        );
+    }
+    let after = journal.audit_log().await.unwrap();
+    assert_eq!(
+        after.entries, before.entries,
+        "no audit entry of a rolled-back batch"
+    );
+    assert_eq!(after.head, before.head, "the head did not move");
+    assert!(journal
+        .list(false)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.key.0 != "DOOMED"));
+    let placeholders = raw
+        .query_one(
+            "SELECT count(*) FROM imts_journal WHERE key = 'DOOMED'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        placeholders.get::<_, i64>(0),
+        0,
+        "the placeholder rolled back"
+    );
+
+    // Every writer's connection served a failed batch above; each still commits.
+    for i in 0..8 {
+        let intent = intent(&format!("ORD-AFTER-{i}"));
+        assert_eq!(
+            journal.record(&intent, at(10 + i)).await.unwrap().state,
+            State::Intent
+        );
+    }
+    let log = journal.audit_log().await.unwrap();
+    assert_eq!(log.entries.len(), before.entries.len() + 8);
+    assert!(verify(&log.entries, log.head.as_ref()).is_ok());
     server.stop();
 }
