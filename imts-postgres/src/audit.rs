@@ -12,9 +12,13 @@ use tokio_postgres::{Row, Statement};
 
 use crate::journal::db_error;
 
+/// A batch's entries, one array per column, unnested in step in the select list (the
+/// `NOT NULL` columns' arrays hold no nulls).
 const INSERT: &str = "INSERT INTO audit_log (seq, at, agent, operation, order_id, transfer_id,
         request_hash, state, outcome, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     SELECT unnest($1::int8[]), unnest($2::timestamptz[]), unnest($3::text[]),
+        unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]),
+        unnest($8::text[]), unnest($9::text[]), unnest($10::text[]), unnest($11::text[])";
 
 fn seq_value(seq: u64) -> Result<i64, JournalError> {
     i64::try_from(seq).map_err(|_| JournalError::Corrupt(format!("audit seq {seq} overflows")))
@@ -92,7 +96,8 @@ impl Appended {
         Ok(Self { entries, head })
     }
 
-    /// Writes the entries and the new head, pipelined (nothing when there are none).
+    /// Writes the entries (one statement) and the new head, pipelined (nothing when there are
+    /// none).
     pub(crate) async fn write(
         &self,
         client: &Client,
@@ -101,40 +106,45 @@ impl Appended {
         let Some((head_seq, head_hash)) = &self.head else {
             return Ok(());
         };
-        let inserts = self.entries.iter().map(|(seq, entry)| {
-            let fact = &entry.fact;
-            let at = fact.at.as_offset_date_time();
-            let operation = fact.operation.as_str();
-            let state = fact.state.as_str();
-            async move {
-                client
-                    .execute(
-                        &statements.insert,
-                        &[
-                            seq,
-                            &at,
-                            &fact.agent,
-                            &operation,
-                            &fact.order_id,
-                            &fact.transfer_id,
-                            &fact.request_hash,
-                            &state,
-                            &fact.outcome,
-                            &entry.prev_hash,
-                            &entry.hash,
-                        ],
-                    )
-                    .await
-            }
-        });
+        let column = |f: fn(&(i64, AuditEntry)) -> Option<&str>| -> Vec<Option<&str>> {
+            self.entries.iter().map(f).collect()
+        };
+        let seq: Vec<i64> = self.entries.iter().map(|(seq, _)| *seq).collect();
+        let at: Vec<OffsetDateTime> = self
+            .entries
+            .iter()
+            .map(|(_, e)| e.fact.at.as_offset_date_time())
+            .collect();
+        let agent = column(|(_, e)| Some(&e.fact.agent));
+        let operation = column(|(_, e)| Some(e.fact.operation.as_str()));
+        let order_id = column(|(_, e)| e.fact.order_id.as_deref());
+        let transfer_id = column(|(_, e)| e.fact.transfer_id.as_deref());
+        let request_hash = column(|(_, e)| Some(&e.fact.request_hash));
+        let state = column(|(_, e)| Some(e.fact.state.as_str()));
+        let outcome = column(|(_, e)| e.fact.outcome.as_deref());
+        let prev_hash = column(|(_, e)| Some(&e.prev_hash));
+        let hash = column(|(_, e)| Some(&e.hash));
         let (inserted, moved) = futures_util::future::join(
-            futures_util::future::join_all(inserts),
+            client.execute(
+                &statements.insert,
+                &[
+                    &seq,
+                    &at,
+                    &agent,
+                    &operation,
+                    &order_id,
+                    &transfer_id,
+                    &request_hash,
+                    &state,
+                    &outcome,
+                    &prev_hash,
+                    &hash,
+                ],
+            ),
             client.execute(&statements.update, &[head_seq, head_hash]),
         )
         .await;
-        for result in inserted {
-            result.map_err(db_error)?;
-        }
+        inserted.map_err(db_error)?;
         moved.map_err(db_error)?;
         Ok(())
     }

@@ -211,63 +211,6 @@ pub(crate) async fn load(
     Ok(row.as_ref().map(record_of))
 }
 
-/// Inserts or replaces a whole record.
-pub(crate) const STORE: &str = "INSERT INTO imts_journal (key, op, order_id, transfer_id, body,
-        body_hash, state, attempts, outcome, status, created_at, updated_at, status_at, polls,
-        polled_at, stuck, agent)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-     ON CONFLICT (key) DO UPDATE SET
-        op = excluded.op, order_id = excluded.order_id,
-        transfer_id = excluded.transfer_id, body = excluded.body,
-        body_hash = excluded.body_hash, state = excluded.state,
-        attempts = excluded.attempts, outcome = excluded.outcome,
-        status = excluded.status, created_at = excluded.created_at,
-        updated_at = excluded.updated_at, status_at = excluded.status_at,
-        polls = excluded.polls, polled_at = excluded.polled_at, stuck = excluded.stuck,
-        agent = excluded.agent";
-
-/// Stores `record` with [`STORE`] prepared as `statement`.
-pub(crate) async fn store_with(
-    client: &impl GenericClient,
-    statement: &tokio_postgres::Statement,
-    record: &Record,
-) -> Result<(), JournalError> {
-    client
-        .execute(
-            statement,
-            &[
-                &record.key.0,
-                &record.op.as_str(),
-                &record.order_id,
-                &record.transfer_id,
-                &record.body,
-                &record.body_hash,
-                &record.state.as_str(),
-                &i64::from(record.attempts),
-                &record.outcome,
-                &record.status.as_ref().map(TransferStatus::as_str),
-                &record.created_at.as_offset_date_time(),
-                &record.updated_at.as_offset_date_time(),
-                &record
-                    .tracking
-                    .status_at
-                    .as_ref()
-                    .map(Timestamp::as_offset_date_time),
-                &i64::from(record.tracking.polls),
-                &record
-                    .tracking
-                    .polled_at
-                    .as_ref()
-                    .map(Timestamp::as_offset_date_time),
-                &record.tracking.stuck,
-                &record.agent,
-            ],
-        )
-        .await
-        .map(drop)
-        .map_err(db_error)
-}
-
 impl PostgresJournal {
     /// Connects to `url` (`postgres://user@host:port/db`) and applies the migrations (under an
     /// advisory lock, so instances starting together migrate once). Must be called inside a

@@ -18,6 +18,7 @@
 mod audit;
 mod inbox;
 mod journal;
+mod journal_batch;
 mod pipeline;
 /// A throwaway PostgreSQL cluster for tests (feature `test-util`).
 #[cfg(feature = "test-util")]
