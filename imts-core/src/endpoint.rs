@@ -90,6 +90,14 @@ pub struct EndpointSpec {
     pub result_field: Option<&'static str>,
 }
 
+/// Every endpoint's full path, in [`ENDPOINTS`] order, made once (a call's route borrows it).
+static FULL_PATHS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    ENDPOINTS
+        .iter()
+        .map(|spec| format!("{PATH_PREFIX}/{}", spec.path))
+        .collect()
+});
+
 use Endpoint as E;
 use Method::{Get, Patch, Post};
 use TransferOperation as Op;
@@ -276,19 +284,29 @@ impl Endpoint {
     /// This endpoint's row.
     #[must_use]
     pub fn spec(self) -> &'static EndpointSpec {
+        &ENDPOINTS[self.row()]
+    }
+
+    /// This endpoint's index in [`ENDPOINTS`].
+    fn row(self) -> usize {
         // The table is in enum order; the fallback search keeps this correct if it is reordered.
-        let row = &ENDPOINTS[self as usize];
-        if row.endpoint == self {
-            row
+        let index = self as usize;
+        if ENDPOINTS[index].endpoint == self {
+            index
         } else {
-            ENDPOINTS.iter().find(|s| s.endpoint == self).unwrap_or(row)
+            ENDPOINTS
+                .iter()
+                .position(|s| s.endpoint == self)
+                .unwrap_or(index)
         }
     }
 
     /// The full path, prefix included.
     #[must_use]
-    pub fn full_path(self) -> String {
-        format!("{PATH_PREFIX}/{}", self.spec().path)
+    pub fn full_path(self) -> &'static str {
+        FULL_PATHS
+            .get(self.row())
+            .map_or(PATH_PREFIX, String::as_str)
     }
 
     /// Finds an endpoint by its short name.
@@ -320,7 +338,7 @@ impl Endpoint {
         Route {
             name: Cow::Borrowed(spec.name),
             method: spec.method.to_http(),
-            path: Cow::Owned(self.full_path()),
+            path: Cow::Borrowed(self.full_path()),
             signed: spec.signed,
             retry: spec.retry,
             result_field: spec.result_field,

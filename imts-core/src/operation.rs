@@ -137,11 +137,13 @@ pub trait Operation {
 /// # Errors
 /// When the object does not serialize to a flat-enough JSON object.
 pub fn params_of<T: Serialize>(route: &Route, value: &T) -> Result<Params, Error> {
-    let json = serde_json::to_vec(value)
+    // Sized for a typical request body: growing from empty costs four reallocations.
+    let mut json = Vec::with_capacity(256);
+    serde_json::to_writer(&mut json, value)
         .map_err(|e| ValueError::new("request", format!("cannot serialize: {e}")))?;
     if route.method == http::Method::GET {
         Ok(Params::query(
-            CanonicalParams::from_json(&json)?.pairs().to_vec(),
+            CanonicalParams::from_json(&json)?.into_pairs(),
         ))
     } else {
         Ok(Params::json(json))
@@ -283,7 +285,7 @@ impl RawCall {
         };
         let params = CanonicalParams::from_json(json_object)?;
         let params = if route.method == http::Method::GET {
-            Params::query(params.pairs().to_vec())
+            Params::query(params.into_pairs())
         } else {
             Params::json(json_object.to_vec())
         };
@@ -400,16 +402,26 @@ impl PreparedRequest {
                     // signature is the same, and cheaper.
                     let sig =
                         typed_signature.unwrap_or_else(|| canonical.sign(credentials.signer()));
-                    pairs = canonical.pairs().to_vec();
+                    pairs = canonical.into_pairs();
                     pairs.push((SIGNATURE_FIELD.to_owned(), sig.to_string()));
                 }
-                let query = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(&pairs)
-                    .finish();
-                let path = if query.is_empty() {
-                    route.path.to_string()
+                // Sized for the common case (nothing to percent-encode) and written in place
+                // after the path.
+                let size = route.path.len()
+                    + pairs
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 2)
+                        .sum::<usize>();
+                let mut path = String::with_capacity(size);
+                path.push_str(&route.path);
+                let path = if pairs.is_empty() {
+                    path
                 } else {
-                    format!("{}?{query}", route.path)
+                    path.push('?');
+                    let start = path.len();
+                    form_urlencoded::Serializer::for_suffix(path, start)
+                        .extend_pairs(&pairs)
+                        .finish()
                 };
                 (path, None)
             }
@@ -450,17 +462,26 @@ impl PreparedRequest {
     ) -> Result<http::Request<Vec<u8>>, Error> {
         build_http(
             &self.route.method,
-            &format!("{}{}", base_url.trim_end_matches('/'), self.path_and_query),
+            join_url(base_url, &self.path_and_query),
             access.map(Token::expose_secret),
             self.body.clone(),
         )
     }
 }
 
-/// An HTTP request with the API's headers.
+/// `base_url` (its trailing `/` dropped) then `path`, in one allocation of the exact size.
+pub(crate) fn join_url(base_url: &str, path: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let mut url = String::with_capacity(base.len() + path.len());
+    url.push_str(base);
+    url.push_str(path);
+    url
+}
+
+/// An HTTP request with the API's headers (the URI taken over from `uri`, not copied).
 pub(crate) fn build_http(
     method: &http::Method,
-    uri: &str,
+    uri: String,
     bearer: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> Result<http::Request<Vec<u8>>, Error> {

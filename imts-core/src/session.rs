@@ -137,11 +137,12 @@ impl TokenSession {
             });
         }
         if held.refresh_usable && now < held.refresh_expires {
-            let uri = format!("{}{}", config.base_url, Endpoint::RefreshToken.full_path());
+            let uri =
+                crate::operation::join_url(&config.base_url, Endpoint::RefreshToken.full_path());
             let request = match config.refresh_style {
                 RefreshStyle::BearerHeader => build_http(
                     &http::Method::PATCH,
-                    &uri,
+                    uri,
                     Some(held.refresh.expose_secret()),
                     None,
                 )?,
@@ -149,7 +150,7 @@ impl TokenSession {
                     let body = serde_json::json!({ "refresh_token": held.refresh.expose_secret() });
                     build_http(
                         &http::Method::PATCH,
-                        &uri,
+                        uri,
                         None,
                         Some(body.to_string().into_bytes()),
                     )?
@@ -173,11 +174,11 @@ impl TokenSession {
             "agent_id": credentials.agent_id().as_str(),
             "agent_secret": secret,
         });
-        let uri = format!("{}{}", config.base_url, Endpoint::GetToken.full_path());
+        let uri = crate::operation::join_url(&config.base_url, Endpoint::GetToken.full_path());
         Ok(SessionStep::Send {
             request: build_http(
                 &http::Method::POST,
-                &uri,
+                uri,
                 None,
                 Some(body.to_string().into_bytes()),
             )?,

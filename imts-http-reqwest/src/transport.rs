@@ -60,6 +60,21 @@ impl ReqwestTransport {
     }
 }
 
+/// The text of an absolute URI (`scheme://authority/path?query`).
+fn url_text(uri: &http::Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or_default();
+    let authority = uri.authority().map_or("", http::uri::Authority::as_str);
+    let rest = uri
+        .path_and_query()
+        .map_or("/", http::uri::PathAndQuery::as_str);
+    let mut text = String::with_capacity(scheme.len() + 3 + authority.len() + rest.len());
+    text.push_str(scheme);
+    text.push_str("://");
+    text.push_str(authority);
+    text.push_str(rest);
+    text
+}
+
 fn transport_error(error: &reqwest::Error) -> TransportError {
     let kind = if error.is_connect() {
         TransportErrorKind::Connect
@@ -78,8 +93,15 @@ impl AsyncTransport for ReqwestTransport {
         request: http::Request<Vec<u8>>,
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let mut request = reqwest::Request::try_from(request)
+        let (parts, body) = request.into_parts();
+        // reqwest's own conversion formats the URI piece by piece into a growing string before
+        // parsing it: the text is joined here in one allocation of its size.
+        let url = reqwest::Url::parse(&url_text(&parts.uri))
             .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
+        let mut request = reqwest::Request::new(parts.method, url);
+        *request.headers_mut() = parts.headers;
+        *request.version_mut() = parts.version;
+        *request.body_mut() = Some(reqwest::Body::from(body));
         *request.timeout_mut() = Some(timeout);
         let mut response = self
             .client

@@ -63,7 +63,7 @@ pub fn run(args: &CallArgs) -> Result<(), CliError> {
         let spec = endpoint.spec();
         (
             spec.method.to_http(),
-            endpoint.full_path(),
+            endpoint.full_path().to_owned(),
             args.args.clone(),
             endpoint.number_fields().collect(),
         )

@@ -142,6 +142,12 @@ impl CanonicalParams {
         &self.pairs
     }
 
+    /// The pairs in signing order, taken (no copy).
+    #[must_use]
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.pairs
+    }
+
     /// The values in signing order.
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(_, v)| v.as_str())

@@ -8,11 +8,15 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 #[doc(hidden)]
 pub use imts_crypto::SigningMessage;
+
+mod null;
+#[doc(hidden)]
+pub use null::is_null;
 
 /// A wire object's key as read: borrowed from the input unless it had escapes (internal to the
 /// wire macros), so known fields are matched without an allocation.
@@ -77,15 +81,6 @@ pub const fn wire_name(ident: &'static str) -> &'static str {
         },
         _ => ident,
     }
-}
-
-/// Serializes one field to raw JSON, or `None` when it serializes to `null` (internal).
-#[doc(hidden)]
-pub fn raw_field<T: Serialize, E: serde::ser::Error>(
-    value: &T,
-) -> Result<Option<Box<RawValue>>, E> {
-    let raw = serde_json::value::to_raw_value(value).map_err(E::custom)?;
-    Ok((raw.get() != "null").then_some(raw))
 }
 
 /// How one field enters a signature (the fast path that signs a typed request without going
@@ -471,8 +466,11 @@ macro_rules! wire_object {
                 use serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(None)?;
                 $(
-                    if let Some(raw) = $crate::wire::raw_field::<_, S::Error>(&self.$field)? {
-                        map.serialize_entry($crate::wire::wire_name(stringify!($field)), &raw)?;
+                    if !$crate::wire::is_null(&self.$field) {
+                        map.serialize_entry(
+                            $crate::wire::wire_name(stringify!($field)),
+                            &self.$field,
+                        )?;
                     }
                 )*
                 for (key, raw) in &self.extra.0 {
