@@ -101,6 +101,14 @@ const SETTINGS: &str = "SET LOCAL plan_cache_mode TO force_generic_plan";
 const SETTINGS_LAZY: &str = "SET LOCAL plan_cache_mode TO force_generic_plan;
      SET LOCAL synchronous_commit TO OFF";
 
+/// Every key's row, locked in byte order (the text made once: it names [`COLUMNS`]).
+static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM imts_journal WHERE key = ANY($1::text[])
+         ORDER BY key COLLATE \"C\" FOR UPDATE"
+    )
+});
+
 /// The statements of a batch, prepared on the connection before its transaction starts (the
 /// [`Pipeline`] rules), cached by the pool after the connection's first batch.
 struct Statements {
@@ -112,13 +120,9 @@ struct Statements {
 
 impl Statements {
     async fn prepare(client: &Client) -> Result<Self, JournalError> {
-        let lock = format!(
-            "SELECT {COLUMNS} FROM imts_journal WHERE key = ANY($1::text[])
-             ORDER BY key COLLATE \"C\" FOR UPDATE"
-        );
         let (placeholders, lock, store, audit) = futures_util::future::join4(
             client.prepare_cached(INSERT_PLACEHOLDERS),
-            client.prepare_cached(&lock),
+            client.prepare_cached(&LOCK),
             client.prepare_cached(STORE_ALL),
             crate::audit::Statements::prepare(client),
         )
@@ -136,7 +140,7 @@ impl Statements {
 /// A database failure fails the whole batch (nothing of it is kept); a write refused by the
 /// model (a reused key, a bad transition, a corrupt row) is answered alone.
 async fn commit(
-    mut tx: Pipeline<'_>,
+    tx: Pipeline<'_>,
     batch: &[Job],
 ) -> Result<(Vec<Result<Record, JournalError>>, bool), JournalError> {
     let client = tx.client();
@@ -250,6 +254,7 @@ fn is_placeholder(row: &tokio_postgres::Row) -> bool {
 }
 
 /// Records as one array per column, [`STORE_ALL`]'s parameters.
+#[derive(Default)]
 struct Columns<'r> {
     key: Vec<&'r str>,
     op: Vec<&'static str>,
@@ -272,25 +277,7 @@ struct Columns<'r> {
 
 impl<'r> Columns<'r> {
     fn of(records: impl Iterator<Item = &'r Record>) -> Self {
-        let mut columns = Self {
-            key: Vec::new(),
-            op: Vec::new(),
-            order_id: Vec::new(),
-            transfer_id: Vec::new(),
-            body: Vec::new(),
-            body_hash: Vec::new(),
-            state: Vec::new(),
-            attempts: Vec::new(),
-            outcome: Vec::new(),
-            status: Vec::new(),
-            created_at: Vec::new(),
-            updated_at: Vec::new(),
-            status_at: Vec::new(),
-            polls: Vec::new(),
-            polled_at: Vec::new(),
-            stuck: Vec::new(),
-            agent: Vec::new(),
-        };
+        let mut columns = Self::default();
         for record in records {
             columns.key.push(&record.key.0);
             columns.op.push(record.op.as_str());

@@ -10,7 +10,9 @@
 //!   stage that were meant to follow it (the row locks' key order, or `COMMIT` itself);
 //! - the last stage does nothing fallible before it has sent its statements: `COMMIT` is
 //!   sent with it whatever it does, so a check that fails there would commit the batch half
-//!   written. A statement that fails is safe: the server aborts the transaction and answers
+//!   written (encoding a parameter is part of sending: a type that does not match its column
+//!   is a programming error every batch would meet, and the tests run every statement). A
+//!   statement that fails on the server is safe: the server aborts the transaction and answers
 //!   `COMMIT` with a rollback, and the stage reports the error.
 
 use std::future::Future;
@@ -41,7 +43,7 @@ impl<'c> Pipeline<'c> {
     /// # Errors
     /// `BEGIN`'s failure (the connection is gone), else `first`'s.
     pub(crate) async fn begin_with<T>(
-        &mut self,
+        &self,
         first: impl Future<Output = Result<T, JournalError>>,
     ) -> Result<T, JournalError> {
         let (begun, answer) = join(self.client.batch_execute("BEGIN"), first).await;
